@@ -1,0 +1,108 @@
+"""Coded error and warning messages, in the style of spaCy's ``spacy/errors.py``.
+
+Every message says what was expected, what was found and how to fix it. Errors
+are raised where the bad value enters; warnings (``W###``) are for problems that
+are skipped, such as model output that does not parse.
+
+Example:
+    >>> from spacy_knowcoder.errors import Errors
+    >>> raise ValueError(Errors.E001.format(task="nerr", options="ner, re"))
+    Traceback (most recent call last):
+    ...
+    ValueError: (spacy-knowcoder) [E001] Unknown task 'nerr'. ...
+
+Code blocks (keep them disjoint so parallel work does not collide):
+    E001-E049 / W001-W049   schema, prompts, component, extensions
+    E100-E119 / W100-W119   generation backends and model preparation
+    E120-E139 / W120-W139   completion parsing
+    E140-E159 / W140-W159   alignment of mentions to text and spans
+"""
+import warnings
+from typing import Any
+
+PREFIX = "(spacy-knowcoder)"
+
+
+class ErrorsWithCodes(type):
+    """Metaclass that prefixes each message with the plugin name and its code."""
+
+    def __getattribute__(self, code: str) -> Any:
+        msg = super().__getattribute__(code)
+        if code.startswith("__"):
+            return msg
+        return f"{PREFIX} [{code}] {msg}"
+
+
+class Warnings(metaclass=ErrorsWithCodes):
+    # schema, prompts, component, extensions
+    W001 = ("Dropped {count} predicted {kind} for doc '{doc}' because {reason}. "
+            "This is bad model output, not a crash; see doc._.knowcoder_diagnostics.")
+    W002 = ("The doc has {n_tokens} tokens, more than fit one prompt of {budget} "
+            "tokens; it is processed in {n_windows} windows of whole sentences.")
+    W003 = ("Task 'eae' found no event triggers for doc '{doc}': run 'ed' before it "
+            "in 'tasks' or set doc._.events beforehand.")
+    # generation (W100-W119)
+    # parsing (W120-W139)
+    # alignment (W140-W159)
+
+
+class Errors(metaclass=ErrorsWithCodes):
+    # schema, prompts, component, extensions (E001-E049)
+    E001 = ("Unknown task '{task}'. Expected one or more of: {options}. Fix the "
+            "'tasks' setting of the knowcoder component.")
+    E002 = ("The schema is empty: it defines no {what}. Add at least one type under "
+            "'entities', 'relations' or 'events' (for example "
+            "{{\"entities\": {{\"person\": \"A human being.\"}}}}).")
+    E003 = ("The schema label {label!r} cannot become a Python class name: {reason}. "
+            "Use a label with at least one letter, or give an explicit class name "
+            "with {{\"class_name\": \"MyClass\"}}.")
+    E004 = ("The schema has two types that map to the class name '{class_name}': "
+            "{first!r} and {second!r}. Rename one label or give one an explicit "
+            "'class_name'.")
+    E005 = ("Task '{task}' needs {kind} types in the schema, but the schema has "
+            "none. Add '{section}' to the schema or remove '{task}' from 'tasks'.")
+    E006 = ("Malformed schema entry for {kind} {label!r}: {reason}. Expected {expected}.")
+    E007 = ("The relation {label!r} names {side} type {type_name!r}, which is not an "
+            "entity type of the schema. Known entity types: {known}. Add it under "
+            "'entities' or fix the constraint.")
+    E008 = ("Could not parse the schema source {where}: {reason}. Expected Python "
+            "class definitions such as 'class Person(Entity):' with an optional "
+            "docstring.")
+    E009 = ("The schema source {where} defines no Entity, Relation or Event "
+            "subclasses. Expected classes such as 'class Person(Entity): pass'.")
+    E010 = ("The schema file '{path}' does not exist. Give a path to a .json or .py "
+            "schema file, or pass the schema inline with 'schema'.")
+    E011 = ("Could not read the schema file '{path}': {reason}.")
+    E012 = ("Schema file '{path}' has suffix '{suffix}'. Expected .json, .jsonl-free "
+            "dict form (.json) or Python class source (.py).")
+    E013 = ("The extension Doc._.{name} is already registered by other code with "
+            "different settings. spacy-knowcoder stores its results there; remove "
+            "the other extension or register it with "
+            "'Doc.set_extension(\"{name}\", default=None, force=True)' after the "
+            "knowcoder component is added.")
+    E014 = ("The knowcoder component got neither 'schema' nor 'schema_file'. Pass "
+            "one of them in the config.")
+    E015 = ("The knowcoder component got both 'schema' and 'schema_file'. Pass only "
+            "one of them.")
+    E016 = ("The 'labels' mapping names class {class_name!r}, which is not in the "
+            "schema. Known classes: {known}.")
+    E017 = ("Unknown value {value!r} for setting '{name}'. Expected one of: {options}.")
+    E018 = ("The event type {label!r} has a role {role!r} that is not a valid Python "
+            "identifier. Use letters, digits and underscores (for example "
+            "'place_of_birth').")
+    E019 = ("The knowcoder component has no model loaded. Call nlp.initialize() or "
+            "pass 'model' in the component config.")
+    E020 = ("Expected a text of type str, got {type}.")
+    E021 = ("Unknown template style {style!r}. Expected 'sft' (the released weights' "
+            "training format) or 'eval' (the reference evaluation format).")
+    # generation and model preparation (E100-E119)
+    # parsing (E120-E139)
+    # alignment (E140-E159)
+
+
+def warn(message: str, category: type = UserWarning, stacklevel: int = 2) -> None:
+    """Emit a coded warning.
+
+    message (str): A formatted ``Warnings.W###`` message.
+    """
+    warnings.warn(message, category, stacklevel=stacklevel + 1)
