@@ -1,0 +1,55 @@
+"""Load and save schema files: JSON (dict form or class-definition map) and Python source.
+
+Example:
+    >>> schema = load_schema("schema.json")  # doctest: +SKIP
+"""
+import json
+from pathlib import Path
+from typing import Any, Union
+
+import srsly
+
+from ..errors import Errors
+from .build import SECTION_ALIASES, schema_from_dict, schema_to_dict
+from .source import schema_from_class_defs, schema_from_source
+from .types import Schema
+
+
+def load_schema(path: Union[str, Path]) -> Schema:
+    """Read a schema from a ``.json`` or ``.py`` file.
+
+    A JSON file holds either the dict form (``{"entities": {...}, ...}``) or a map
+    of class name to class-definition source (the KnowCoder evaluation format).
+
+    path (str | Path): The file.
+    RETURNS (Schema): The schema.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(Errors.E010.format(path=path))
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".py"):
+        raise ValueError(Errors.E012.format(path=path, suffix=suffix))
+    try:
+        text = path.read_text(encoding="utf8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(Errors.E011.format(path=path, reason=err)) from None
+    if suffix == ".py":
+        return schema_from_source(text, where=str(path))
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        raise ValueError(Errors.E011.format(path=path, reason=f"invalid JSON: {err}")) from None
+    return _schema_from_json(data, path)
+
+
+def _schema_from_json(data: Any, path: Path) -> Schema:
+    if isinstance(data, dict) and data and all(isinstance(v, str) for v in data.values()) \
+            and not set(data) & set(SECTION_ALIASES):
+        return schema_from_class_defs(data, where=str(path))
+    return schema_from_dict(data)
+
+
+def save_schema(schema: Schema, path: Union[str, Path]) -> None:
+    """Write a schema as dict-form JSON (loads back to an equal schema)."""
+    srsly.write_json(path, schema_to_dict(schema))
