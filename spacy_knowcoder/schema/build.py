@@ -129,7 +129,10 @@ def _one_line(text: str) -> str:
 
 
 def _parent_class(parent: str) -> str:
-    return parent if is_valid_class_name(parent) else class_name_for_label(parent)
+    # "Location" is taken as a class name; "location" as a label to convert.
+    if is_valid_class_name(parent) and parent[:1].isupper():
+        return parent
+    return class_name_for_label(parent)
 
 
 def _entity(label: str, entry: Dict[str, Any]) -> EntityType:
