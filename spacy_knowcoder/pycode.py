@@ -91,7 +91,9 @@ def _token_text(tok: tokenize.TokenInfo) -> str:
 def _apply_replacements(
     source: str, replacements: List[Tuple[Tuple[int, int], Tuple[int, int], str]]
 ) -> str:
-    lines = source.splitlines(keepends=True)
+    # Split lines the way the tokenizer reads them (not str.splitlines, which also
+    # breaks on characters such as \x85 or \u2028 that Python strings may hold).
+    lines = io.StringIO(source).readlines()
     # Work from the last replacement backwards so earlier positions stay valid.
     for (row, col), (end_row, end_col), new in reversed(replacements):
         assert row == end_row, "a NAME token never spans lines"
