@@ -40,7 +40,7 @@ class WindowExtraction:
     def __post_init__(self) -> None:
         window_doc = self.window.doc if self._is_whole_doc else self.window.as_doc()
         self._offset = self.window.start_char
-        self._index = MentionIndex(self.window.text, window_doc, self.alignment_mode)
+        self._index = MentionIndex(window_doc.text, window_doc, self.alignment_mode)
         self._entity_offsets: Dict[tuple, str] = {}
 
     @property

