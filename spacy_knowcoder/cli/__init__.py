@@ -15,6 +15,13 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def main() -> None:
+    """KnowCoder-style information extraction for spaCy."""
+    # A callback keeps typer in multi-command mode even with a single command,
+    # so `knowcoder prepare-model DIR` never reads "prepare-model" as DIR.
+
+
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``app``.
     from . import prepare_model  # noqa: F401

@@ -1,0 +1,36 @@
+"""Text generation backends for KnowCoder prompts.
+
+Importing this package is cheap: torch and transformers load on first use.
+
+Example:
+    >>> from spacy_knowcoder.generation import HFGenerator, GenerationSettings
+    >>> gen = HFGenerator("models/smollm2-135m", GenerationSettings(batch_size=4))
+"""
+from .base import (
+    DEFAULT_STOP_STRINGS,
+    GenerationSettings,
+    Generator,
+    find_list_end,
+    list_is_closed,
+    open_results_prefix,
+    truncate_completion,
+)
+from .hf import HFGenerator, load_model_and_tokenizer, resolve_model_source
+from .smollm2 import convert_gguf, find_smollm2_gguf, install_smollm2, is_complete
+
+__all__ = [
+    "DEFAULT_STOP_STRINGS",
+    "GenerationSettings",
+    "Generator",
+    "HFGenerator",
+    "convert_gguf",
+    "find_list_end",
+    "find_smollm2_gguf",
+    "install_smollm2",
+    "is_complete",
+    "list_is_closed",
+    "load_model_and_tokenizer",
+    "open_results_prefix",
+    "resolve_model_source",
+    "truncate_completion",
+]

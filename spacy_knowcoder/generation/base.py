@@ -1,0 +1,271 @@
+"""The generator protocol, its settings and the "results list closed" scanner.
+
+A generator turns KnowCoder prompts (plain text, without BOS) into completions
+(only the new text). Decoding stops as soon as the ``results = [...]`` list that
+the model writes is closed, which is what the reference implementation does; the
+scanner below decides that on the decoded text, without regular expressions and
+without evaluating anything.
+
+Example:
+    >>> list_is_closed('results = [\\n\\tPerson("a ] b"),\\n]')
+    True
+"""
+from dataclasses import dataclass
+from typing import List, Optional, Protocol, Sequence, Tuple, runtime_checkable
+
+from ..errors import Errors
+
+#: Stop strings of the reference inference code (the model starts a new docstring).
+DEFAULT_STOP_STRINGS: Tuple[str, ...] = ('"""',)
+DTYPES: Tuple[str, ...] = ("auto", "float32", "bfloat16", "float16")
+RESULTS_NAME = "results"
+_OPENERS = "([{"
+_CLOSERS = ")]}"
+_QUOTES = "\"'"
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """What the knowcoder component needs from a text generation backend."""
+
+    def generate(self, prompts: Sequence[str]) -> List[str]:
+        """Complete each prompt; return only the new text, in input order."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Number of tokens of ``text`` as the model sees it (with special tokens)."""
+        ...
+
+    @property
+    def max_context(self) -> int:
+        """The model's context length in tokens."""
+        ...
+
+
+@dataclass
+class GenerationSettings:
+    """Settings of a generation backend.
+
+    max_new_tokens (int): Most tokens generated per prompt (reference: 640).
+    batch_size (int): Prompts decoded together.
+    device (str): "cpu", "cuda", "cuda:N", "mps" or "auto" (CUDA when available).
+    dtype (str): "auto" (float32 on CPU, bfloat16 on CUDA where supported, else
+        float16), "float32", "bfloat16" or "float16".
+    stop_at_list_end (bool): Stop a row as soon as its ``results = [...]`` list
+        closes (or it starts a new triple-quoted string) and cut the completion
+        there.
+
+    Example:
+        >>> GenerationSettings(max_new_tokens=64, batch_size=4).batch_size
+        4
+    """
+
+    max_new_tokens: int = 640
+    batch_size: int = 8
+    device: str = "cpu"
+    dtype: str = "auto"
+    stop_at_list_end: bool = True
+
+    def __post_init__(self) -> None:
+        _check_positive_int("max_new_tokens", self.max_new_tokens)
+        _check_positive_int("batch_size", self.batch_size)
+        if not isinstance(self.device, str) or not _is_device_name(self.device):
+            raise ValueError(
+                Errors.E104.format(
+                    name="device",
+                    expected="'cpu', 'cuda', 'cuda:N', 'mps' or 'auto'",
+                    value=self.device,
+                )
+            )
+        if self.dtype not in DTYPES:
+            raise ValueError(
+                Errors.E104.format(
+                    name="dtype", expected=f"one of {', '.join(DTYPES)}", value=self.dtype
+                )
+            )
+        if not isinstance(self.stop_at_list_end, bool):
+            raise ValueError(
+                Errors.E104.format(
+                    name="stop_at_list_end", expected="true or false",
+                    value=self.stop_at_list_end,
+                )
+            )
+
+
+def _check_positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            Errors.E104.format(name=name, expected="an integer >= 1", value=value)
+        )
+
+
+def _is_device_name(device: str) -> bool:
+    if device in ("cpu", "cuda", "mps", "auto"):
+        return True
+    kind, sep, index = device.partition(":")
+    return kind == "cuda" and sep == ":" and index.isdigit()
+
+
+def list_is_closed(text: str) -> bool:
+    """Whether the ``results = [`` list in ``text`` has been closed.
+
+    Brackets inside string literals (with backslash escapes) and comments do not
+    count; the list must be closed at depth 0.
+
+    text (str): Generated code, e.g. a completion or prompt tail plus completion.
+    RETURNS (bool): True when a ``results = [`` assignment starts a line of
+        ``text`` and its bracket is closed.
+
+    Example:
+        >>> list_is_closed('results = [Person("[")')
+        False
+        >>> list_is_closed('results = [Person("["), Person("b")]')
+        True
+    """
+    return find_list_end(text) is not None
+
+
+def find_list_end(text: str, start: int = 0) -> Optional[int]:
+    """Offset just after the ``]`` that closes the first ``results = [`` list.
+
+    text (str): The code to scan.
+    start (int): Where to start looking for the assignment.
+    RETURNS (Optional[int]): The end offset (exclusive), or None when there is no
+        ``results = [`` assignment at a line start or its list is still open.
+
+    Example:
+        >>> find_list_end('results = []\\nmore')
+        12
+    """
+    open_index = find_results_open(text, start)
+    if open_index is None:
+        return None
+    return _scan_to_close(text, open_index + 1)
+
+
+def find_results_open(text: str, start: int = 0, last: bool = False) -> Optional[int]:
+    """Offset of the ``[`` of a ``results = [`` assignment at the start of a line.
+
+    text (str): The code to scan.
+    start (int): Where to start looking.
+    last (bool): Return the last assignment instead of the first.
+    RETURNS (Optional[int]): Offset of the opening bracket, or None.
+
+    Example:
+        >>> find_results_open('x\\n  results = [')
+        14
+    """
+    found = None
+    pos = text.find(RESULTS_NAME, start)
+    while pos != -1:
+        bracket = _assignment_bracket(text, pos)
+        if bracket is not None:
+            if not last:
+                return bracket
+            found = bracket
+        pos = text.find(RESULTS_NAME, pos + 1)
+    return found
+
+
+def open_results_prefix(prompt: str) -> str:
+    """The tail of a prompt that opens a ``results = [`` list it does not close.
+
+    Used when a prompt is primed with the start of the answer: the stopping check
+    then scans this tail plus the completion.
+
+    prompt (str): The prompt text.
+    RETURNS (str): The prompt from its last open ``results = [`` on, or "".
+
+    Example:
+        >>> open_results_prefix('Output:\\nresults = [\\n\\tPerson("A")\\n')
+        'results = [\\n\\tPerson("A")\\n'
+    """
+    bracket = find_results_open(prompt, last=True)
+    if bracket is None or _scan_to_close(prompt, bracket + 1) is not None:
+        return ""
+    line_start = prompt.rfind("\n", 0, bracket) + 1
+    return prompt[line_start:]
+
+
+def truncate_completion(
+    completion: str,
+    prefix: str = "",
+    stop_strings: Sequence[str] = DEFAULT_STOP_STRINGS,
+) -> Tuple[str, bool]:
+    """Cut a completion right after its results list closes or before a stop string.
+
+    completion (str): The generated text.
+    prefix (str): The open list the prompt ended with (see open_results_prefix).
+    stop_strings (Sequence[str]): Strings that end generation where they start.
+    RETURNS (Tuple[str, bool]): The kept text and whether a stop point was found.
+
+    Example:
+        >>> truncate_completion('results = []\\nmore')
+        ('results = []', True)
+    """
+    cut = None
+    end = find_list_end(prefix + completion)
+    if end is not None and end > len(prefix):
+        cut = end - len(prefix)
+    for stop in stop_strings:
+        index = completion.find(stop)
+        if index != -1 and (cut is None or index < cut):
+            cut = index
+    if cut is None:
+        return completion, False
+    return completion[:cut], True
+
+
+def _assignment_bracket(text: str, pos: int) -> Optional[int]:
+    """If ``results`` at pos starts a line and is assigned a list, the [ offset."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    if text[line_start:pos].strip(" \t"):
+        return None
+    i = pos + len(RESULTS_NAME)
+    i = _skip_blanks(text, i)
+    if i >= len(text) or text[i] != "=":
+        return None
+    i = _skip_blanks(text, i + 1)
+    if i >= len(text) or text[i] != "[":
+        return None
+    return i
+
+
+def _skip_blanks(text: str, i: int) -> int:
+    while i < len(text) and text[i] in " \t":
+        i += 1
+    return i
+
+
+def _scan_to_close(text: str, i: int) -> Optional[int]:
+    """Scan from just inside an open bracket; return the offset after its closer.
+
+    Strings end at their quote (backslash escapes honoured) or, as unterminated
+    single-line strings, at a newline, so a stray quote cannot hide the end of
+    the list. Comments (``#`` to end of line) are skipped.
+    """
+    depth = 1
+    quote = ""
+    n = len(text)
+    while i < n:
+        char = text[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote or char == "\n":
+                quote = ""
+        elif char in _QUOTES:
+            quote = char
+        elif char == "#":
+            newline = text.find("\n", i)
+            if newline == -1:
+                return None
+            i = newline
+        elif char in _OPENERS:
+            depth += 1
+        elif char in _CLOSERS:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None

