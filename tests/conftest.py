@@ -43,3 +43,21 @@ def hf_generator(smollm2_dir: Path):
     from spacy_knowcoder.generation import GenerationSettings, HFGenerator
 
     return HFGenerator(smollm2_dir, GenerationSettings(max_new_tokens=24, batch_size=4))
+
+
+def _assert_valid_results(doc) -> None:
+    """Every stored entity, relation and event mention is a valid span of doc.text."""
+    for span in list(doc.ents) + list(doc.spans.get("knowcoder", [])):
+        assert 0 <= span.start_char < span.end_char <= len(doc.text)
+    mentions = [r[side] for r in doc._.relations for side in ("head", "tail")]
+    mentions += [e["trigger"] for e in doc._.events]
+    mentions += [a for e in doc._.events for a in e["arguments"]]
+    for mention in mentions:
+        assert doc.text[mention["start"]:mention["end"]] == mention["text"]
+        assert doc.char_span(mention["start"], mention["end"]) is not None
+
+
+@pytest.fixture
+def assert_valid_results():
+    """A checker for the results the knowcoder component stored on a doc."""
+    return _assert_valid_results

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import spacy
-from spacy.tokens import Doc, DocBin
+from spacy.tokens import DocBin
 
 pytestmark = pytest.mark.model
 
@@ -42,28 +42,17 @@ def docs(nlp):
     return list(nlp.pipe(TEXTS, batch_size=8))
 
 
-def _assert_valid(doc: Doc) -> None:
-    for span in list(doc.ents) + list(doc.spans["knowcoder"]):
-        assert 0 <= span.start_char < span.end_char <= len(doc.text)
-    mentions = [r[side] for r in doc._.relations for side in ("head", "tail")]
-    mentions += [e["trigger"] for e in doc._.events]
-    mentions += [a for e in doc._.events for a in e["arguments"]]
-    for mention in mentions:
-        assert doc.text[mention["start"]:mention["end"]] == mention["text"]
-        assert doc.char_span(mention["start"], mention["end"]) is not None
-
-
-def test_real_model_output_is_valid_whatever_it_writes(docs):
+def test_real_model_output_is_valid_whatever_it_writes(docs, assert_valid_results):
     assert [doc.text for doc in docs] == TEXTS
     for doc in docs:
-        _assert_valid(doc)
+        assert_valid_results(doc)
     # the model really ran: every non-empty doc has one completion per task that ran
     diagnostics = docs[0]._.knowcoder_diagnostics
     assert {"ner", "re", "ed"} <= set(diagnostics["completions"])
     assert docs[2]._.knowcoder_diagnostics["windows"] == 0
 
 
-def test_real_model_results_round_trip_through_docbin(nlp, docs, tmp_path):
+def test_real_model_results_round_trip_through_docbin(nlp, docs, tmp_path, assert_valid_results):
     DocBin(store_user_data=True, docs=docs).to_disk(tmp_path / "out.spacy")
     restored = list(DocBin().from_disk(tmp_path / "out.spacy").get_docs(nlp.vocab))
     for before, after in zip(docs, restored):
@@ -71,7 +60,7 @@ def test_real_model_results_round_trip_through_docbin(nlp, docs, tmp_path):
         assert after._.events == before._.events
         assert [(e.start_char, e.end_char, e.label_) for e in after.ents] == [
             (e.start_char, e.end_char, e.label_) for e in before.ents]
-        _assert_valid(after)
+        assert_valid_results(after)
 
 
 def test_saved_pipeline_runs_in_a_fresh_process(nlp, tmp_path):
@@ -89,7 +78,7 @@ def test_saved_pipeline_runs_in_a_fresh_process(nlp, tmp_path):
     assert "['ed', 'ner', 're']" in result.stdout
 
 
-def test_a_5000_word_doc_runs_without_silent_truncation(smollm2_dir):
+def test_a_5000_word_doc_runs_without_silent_truncation(smollm2_dir, assert_valid_results):
     sentence = "The committee met in Geneva on Tuesday and discussed the annual report. "
     text = "Ada Lovelace wrote the first program. " + sentence * (5000 // 12 + 1)
     nlp = spacy.blank("en")
@@ -101,4 +90,4 @@ def test_a_5000_word_doc_runs_without_silent_truncation(smollm2_dir):
     diagnostics = doc._.knowcoder_diagnostics
     # one completion per window; the windows together cover the whole text
     assert len(diagnostics["completions"]["ner"]) == diagnostics["windows"] >= 1
-    _assert_valid(doc)
+    assert_valid_results(doc)
