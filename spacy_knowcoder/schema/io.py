@@ -11,6 +11,7 @@ import srsly
 
 from ..errors import Errors
 from .build import SECTION_ALIASES, schema_from_dict, schema_to_dict
+from .render import render_schema
 from .source import schema_from_class_defs, schema_from_source
 from .types import Schema
 
@@ -51,5 +52,11 @@ def _schema_from_json(data: Any, path: Path) -> Schema:
 
 
 def save_schema(schema: Schema, path: Union[str, Path]) -> None:
-    """Write a schema as dict-form JSON (loads back to an equal schema)."""
-    srsly.write_json(path, schema_to_dict(schema))
+    """Write a schema as dict-form JSON (loads back to an equal schema) or, for a
+    ``.py`` path, as Python class source (labels become the class names).
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".py":
+        path.write_text(render_schema(schema), encoding="utf8")
+    else:
+        srsly.write_json(path, schema_to_dict(schema))

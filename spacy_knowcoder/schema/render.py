@@ -19,7 +19,7 @@ Example:
 """
 from typing import Iterable, List, Sequence
 
-from .types import BASE_ENTITY, EntityType, EventType, RelationType
+from .types import BASE_ENTITY, EntityType, EventType, RelationType, Schema
 
 T = "\t"
 QUOTES = '"""'
@@ -106,3 +106,26 @@ def render_event_eae(event: EventType) -> str:
             + _docstring(event.description, None)
             + f"{T}def __init__(\n" + "".join(params) + f"{T}):\n"
             + f"{T}{T}super().__init__(trigger = trigger)\n" + body)
+
+
+def render_schema(schema: Schema) -> str:
+    """Render a whole schema as one Python module (base classes included).
+
+    Entities, relations and events (in the EAE shape, which carries the roles as
+    typed parameters) follow their base classes; ``schema_from_source`` reads
+    the result back.
+
+    schema (Schema): The schema.
+    RETURNS (str): Python source.
+    """
+    blocks: List[str] = []
+    if schema.entities or schema.relations or schema.events:
+        blocks.append(ENTITY_BASE)
+    blocks.extend(render_entity(e) for e in schema.entities)
+    if schema.relations:
+        blocks.append(RELATION_BASE)
+        blocks.extend(render_relation(r) for r in schema.relations)
+    if schema.events:
+        blocks.append(EVENT_BASE_EAE)
+        blocks.extend(render_event_eae(e) for e in schema.events)
+    return "\n".join(blocks)

@@ -87,3 +87,17 @@ def test_load_python_schema_file(tmp_path):
     path.write_text('class Person(Entity):\n\t"""\n\tDescription: A human.\n\t"""\n\tpass\n',
                     encoding="utf8")
     assert load_schema(path).entities[0].description == "A human."
+
+
+def test_python_schema_file_round_trip(tmp_path):
+    schema = schema_from_dict(SCHEMA)
+    save_schema(schema, tmp_path / "schema.py")
+    loaded = load_schema(tmp_path / "schema.py")
+    by_class = {t.class_name: t for t in loaded}
+    for original in schema:
+        copy = by_class[original.class_name]
+        assert copy.label == original.class_name  # Python source has no separate label
+        assert (copy.description, copy.examples, copy.parents) == (
+            original.description, original.examples, original.parents)
+    assert loaded.relation_by_class("BornIn").head == ("Person",)
+    assert loaded.event_by_class("Marriage").roles == ("spouse", "place")
