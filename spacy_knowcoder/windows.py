@@ -8,7 +8,7 @@ Nothing is dropped: the windows cover every token of the doc, in order.
 Example:
     >>> import spacy
     >>> doc = spacy.blank("en")("One. Two. Three.")
-    >>> [w.text for w in split_into_windows(doc, budget=3, count_tokens=lambda t: len(t.split()))]
+    >>> [w.text for w in split_into_windows(doc, budget=2, count_tokens=lambda t: len(t.split()))]
     ['One. Two.', 'Three.']
 """
 from typing import Callable, Iterator, List

@@ -8,14 +8,9 @@ parameter per role and keeps trigger examples in a comment).
 
 Example:
     >>> from spacy_knowcoder.schema import EntityType
-    >>> print(render_entity(EntityType("person", "Person", "A human.", ("Ann",))))
-    class Person(Entity):
-    	\"\"\"
-    	Description: A human.
-    	Examples: Ann
-    	\"\"\"
-    	pass
-    <BLANKLINE>
+    >>> lines = render_entity(EntityType("person", "Person", "A human.", ("Ann",))).splitlines()
+    >>> lines[0], lines[2].strip(), lines[-1].strip()
+    ('class Person(Entity):', 'Description: A human.', 'pass')
 """
 from typing import Iterable, List, Sequence
 
