@@ -32,7 +32,9 @@ from .extensions import DIAGNOSTICS, EVENTS, RELATIONS, register_extensions
 from .extraction import WindowExtraction
 from .generation.base import GenerationSettings, Generator
 from .parsing import ParseResult, parse_completion
-from .prompting import TASKS, check_task, render_query, render_schema_prefix, wrap_query
+from .align import merge_entities
+from .prompting import TASKS, Trigger, check_task, render_query, render_schema_prefix
+from .prompting import wrap_query
 from .schema.build import schema_from_dict, schema_to_dict
 from .schema.io import load_schema
 from .schema.types import BASE_ENTITY, Schema
@@ -290,29 +292,28 @@ class KnowCoder(Pipe):
         return self._budget
 
     def _prefix_for_budget(self, task: str, schema: Schema) -> str:
-        from .prompting import Trigger
-
         triggers = [Trigger(e.class_name, e.class_name) for e in schema.events]
         return render_schema_prefix(task, schema, triggers=triggers)
 
     def _run_task(self, task: str, extractions: List[List[WindowExtraction]],
                   diagnostics: List[Dict[str, Any]]) -> None:
-        jobs = [(i, extraction) for i, doc_extractions in enumerate(extractions)
-                for extraction in doc_extractions if self._has_work(task, extraction)]
-        prompts = [self._prompt(task, extraction) for _, extraction in jobs]
+        jobs = []
+        for i, doc_extractions in enumerate(extractions):
+            for extraction in doc_extractions:
+                triggers = extraction.triggers() if task == "eae" else []
+                if task != "eae" or triggers:  # EAE needs confirmed triggers
+                    jobs.append((i, extraction, triggers))
+        prompts = [self._prompt(task, extraction, triggers) for _, extraction, triggers in jobs]
         completions = self.generator.generate(prompts) if prompts else []
         classes = self._classes(task)
         argument_classes = (BASE_ENTITY,) + tuple(e.class_name for e in self.schema.entities)
-        for (i, extraction), completion in zip(jobs, completions):
+        for (i, extraction, _), completion in zip(jobs, completions):
             result = parse_completion(completion, task, classes, argument_classes)
             self._apply(task, extraction, result)
             _record(diagnostics[i], task, completion, result, self.cfg["store_completions"])
 
-    def _has_work(self, task: str, extraction: WindowExtraction) -> bool:
-        return task != "eae" or bool(extraction.triggers())
-
-    def _prompt(self, task: str, extraction: WindowExtraction) -> str:
-        triggers = extraction.triggers() if task == "eae" else ()
+    def _prompt(self, task: str, extraction: WindowExtraction,
+                triggers: Sequence[Trigger]) -> str:
         query = render_query(task, self.schema, extraction.window.text, triggers=triggers,
                              quoting=self.cfg["quoting"])
         return wrap_query(query)
@@ -351,8 +352,6 @@ class KnowCoder(Pipe):
         doc._.set(DIAGNOSTICS, diag)
 
     def _write_entities(self, doc: Doc, predicted: List[Span]) -> None:
-        from .align import merge_entities
-
         key = self.cfg["spans_key"]
         doc.spans[key] = SpanGroup(doc, name=key, spans=predicted)
         if not self.cfg["annotate_ents"]:

@@ -45,9 +45,6 @@ class Warnings(metaclass=ErrorsWithCodes):
             "{max_context} tokens; completions may be cut short. Fix: use shorter "
             "prompts (smaller documents or schemas) or a model with a longer context.")
     # parsing (W120-W139)
-    W120 = ("The model output for doc '{doc}' was cut off before its results list "
-            "closed ({n_items} finished items kept). Increase the generation limit "
-            "('max_new_tokens') or process shorter windows of text.")
     # alignment (W140-W159)
 
 
@@ -78,8 +75,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E010 = ("The schema file '{path}' does not exist. Give a path to a .json or .py "
             "schema file, or pass the schema inline with 'schema'.")
     E011 = ("Could not read the schema file '{path}': {reason}.")
-    E012 = ("Schema file '{path}' has suffix '{suffix}'. Expected .json, .jsonl-free "
-            "dict form (.json) or Python class source (.py).")
+    E012 = ("Schema file '{path}' has suffix '{suffix}'. Expected .json (dict "
+            "form or class-definition map) or .py (Python class source).")
     E013 = ("The extension Doc._.{name} is already registered by other code with "
             "different settings. spacy-knowcoder stores its results there; remove "
             "the other extension or register it with "
@@ -95,11 +92,11 @@ class Errors(metaclass=ErrorsWithCodes):
     E018 = ("The event type {label!r} has a role {role!r} that is not a valid Python "
             "identifier. Use letters, digits and underscores (for example "
             "'place_of_birth').")
-    E019 = ("The knowcoder component has no model loaded. Call nlp.initialize() or "
-            "pass 'model' in the component config.")
-    E020 = ("Expected a text of type str, got {type}.")
-    E021 = ("Unknown template style {style!r}. Expected 'sft' (the released weights' "
-            "training format) or 'eval' (the reference evaluation format).")
+    E019 = ("The knowcoder component has no 'model' setting, so it cannot run. Pass "
+            "'model' (a model directory, hub id or .gguf file) in the component "
+            "config, e.g. the directory made by 'knowcoder prepare-model'.")
+    E020 = ("The knowcoder component expected a spaCy Doc, got {type}. Call nlp(text) "
+            "or nlp.pipe(texts) instead of calling the component on raw input.")
     # generation and model preparation (E100-E119)
     E100 = ("The model path '{path}' does not exist. Expected a local Hugging Face "
             "model directory (with config.json), a .gguf file or a hub id such as "

@@ -305,6 +305,26 @@ def _scan_items(text: str, start: int) -> Iterator[Tuple[int, int, str]]:
     yield item_start, len(text), _BY_END
 
 
+def find_list_close(text: str, start: int) -> Optional[int]:
+    """Offset just after the ``]`` closing a list whose items start at ``start``.
+
+    Uses the same scan as the parser (strings, comments, nested brackets), so
+    whoever decides that a list is finished agrees with what gets parsed.
+
+    text (str): The code.
+    start (int): Index just after the list's opening bracket.
+    RETURNS (Optional[int]): The end offset (exclusive), or None while open.
+
+    Example:
+        >>> find_list_close('results = [Person("]"), X((1))] rest', 11)
+        31
+    """
+    for _, end, how in _scan_items(text, start):
+        if how == _BY_CLOSE:
+            return end + 1
+    return None
+
+
 def _skip_string(text: str, pos: int) -> int:
     """Skip a string literal that starts with the quote at ``pos``.
 

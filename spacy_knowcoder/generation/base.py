@@ -2,9 +2,9 @@
 
 A generator turns KnowCoder prompts (plain text, without BOS) into completions
 (only the new text). Decoding stops as soon as the ``results = [...]`` list that
-the model writes is closed, which is what the reference implementation does; the
-scanner below decides that on the decoded text, without regular expressions and
-without evaluating anything.
+the model writes is closed, which is what the reference implementation does. The
+parser's own scanner (``parsing.find_list_close``) decides that on the decoded
+text, so stopping and parsing agree; nothing is evaluated.
 
 Example:
     >>> list_is_closed('results = [\\n\\tPerson("a ] b"),\\n]')
@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from typing import List, Optional, Protocol, Sequence, Tuple, runtime_checkable
 
 from ..errors import Errors
+from ..parsing import find_list_close
 
 #: Stop strings of the reference inference code (the model starts a new docstring).
 DEFAULT_STOP_STRINGS: Tuple[str, ...] = ('"""',)
 DTYPES: Tuple[str, ...] = ("auto", "float32", "bfloat16", "float16")
 RESULTS_NAME = "results"
-_OPENERS = "([{"
-_CLOSERS = ")]}"
-_QUOTES = "\"'"
 
 
 @runtime_checkable
@@ -140,7 +138,7 @@ def find_list_end(text: str, start: int = 0) -> Optional[int]:
     open_index = find_results_open(text, start)
     if open_index is None:
         return None
-    return _scan_to_close(text, open_index + 1)
+    return find_list_close(text, open_index + 1)
 
 
 def find_results_open(text: str, start: int = 0, last: bool = False) -> Optional[int]:
@@ -181,7 +179,7 @@ def open_results_prefix(prompt: str) -> str:
         'results = [\\n\\tPerson("A")\\n'
     """
     bracket = find_results_open(prompt, last=True)
-    if bracket is None or _scan_to_close(prompt, bracket + 1) is not None:
+    if bracket is None or find_list_close(prompt, bracket + 1) is not None:
         return ""
     line_start = prompt.rfind("\n", 0, bracket) + 1
     return prompt[line_start:]
@@ -237,35 +235,3 @@ def _skip_blanks(text: str, i: int) -> int:
     return i
 
 
-def _scan_to_close(text: str, i: int) -> Optional[int]:
-    """Scan from just inside an open bracket; return the offset after its closer.
-
-    Strings end at their quote (backslash escapes honoured) or, as unterminated
-    single-line strings, at a newline, so a stray quote cannot hide the end of
-    the list. Comments (``#`` to end of line) are skipped.
-    """
-    depth = 1
-    quote = ""
-    n = len(text)
-    while i < n:
-        char = text[i]
-        if quote:
-            if char == "\\":
-                i += 1
-            elif char == quote or char == "\n":
-                quote = ""
-        elif char in _QUOTES:
-            quote = char
-        elif char == "#":
-            newline = text.find("\n", i)
-            if newline == -1:
-                return None
-            i = newline
-        elif char in _OPENERS:
-            depth += 1
-        elif char in _CLOSERS:
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return None
