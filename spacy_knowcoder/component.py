@@ -17,27 +17,23 @@ Example:
     ...     "schema": {"entities": {"person": "A human being."}}})  # doctest: +SKIP
 """
 from itertools import islice
-from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence
 
 import srsly
 from spacy.language import Language
 from spacy.pipeline import Pipe
-from spacy.tokens import Doc, Span, SpanGroup
+from spacy.tokens import Doc, Span
 from spacy.training import Example
 from spacy.util import ensure_path, from_bytes, from_disk, to_bytes, to_disk
 
 from .errors import Errors, Warnings, warn
-from .extensions import DIAGNOSTICS, EVENTS, RELATIONS, register_extensions
-from .extraction import WindowExtraction
+from .extensions import register_extensions
+from .extractor import Extractor, warn_dropped
 from .generation.base import GenerationSettings, Generator
-from .parsing import ParseResult, parse_completion
-from .align import merge_entities
-from .prompting import TASKS, Trigger, check_task, render_query, render_schema_prefix
-from .prompting import wrap_query
+from .prompting import TASKS, Trigger, check_task, render_schema_prefix
 from .schema.build import schema_from_dict, schema_to_dict
 from .schema.io import load_schema
-from .schema.types import BASE_ENTITY, Schema
+from .schema.types import Schema
 from .scoring import score_knowcoder
 from .windows import split_into_windows
 
@@ -163,6 +159,7 @@ class KnowCoder(Pipe):
         self.tasks = self._resolve_tasks(tasks)
         self._generator: Optional[Generator] = None
         self._budget: Optional[int] = None
+        self._extractor: Optional[Extractor] = None
         if model is not None:
             from .generation.hf import resolve_model_source
 
@@ -255,20 +252,29 @@ class KnowCoder(Pipe):
 
     def process_docs(self, docs: List[Doc]) -> List[Doc]:
         """Run every task on a list of docs and write the results on them."""
-        schema = self._require_schema()
-        windows = [self._windows(doc) for doc in docs]
-        extractions = [[WindowExtraction(w, schema, self.cfg["alignment_mode"]) for w in ws]
-                       for ws in windows]
-        diagnostics = [_new_diagnostics(len(ws)) for ws in windows]
-        if "eae" in self.tasks and "ed" not in self.tasks:
-            for doc, doc_extractions in zip(docs, extractions):
-                _seed_events(doc, doc_extractions)
+        extractor = self.extractor
+        states = [extractor.start(doc, self._windows(doc)) for doc in docs]
         for task in self.tasks:
-            self._run_task(task, extractions, diagnostics)
-        for doc, doc_extractions, diag in zip(docs, extractions, diagnostics):
-            self._write(doc, doc_extractions, diag)
-        self._warn_dropped(docs, diagnostics)
+            jobs = extractor.jobs(task, states)
+            completions = self.generator.generate([job.prompt for job in jobs]) if jobs else []
+            for job, completion in zip(jobs, completions):
+                extractor.apply(job, completion, states[job.doc_index])
+        for doc, state in zip(docs, states):
+            extractor.finish(doc, state)
+        warn_dropped(docs)
         return docs
+
+    @property
+    def extractor(self) -> Extractor:
+        """Prompt planning, parsing and writing for the current schema and settings."""
+        if self._extractor is None:
+            cfg = self.cfg
+            self._extractor = Extractor(
+                self._require_schema(), self.tasks, quoting=cfg["quoting"],
+                alignment_mode=cfg["alignment_mode"], annotate_ents=cfg["annotate_ents"],
+                overwrite_ents=cfg["overwrite_ents"], spans_key=cfg["spans_key"],
+                store_completions=cfg["store_completions"])
+        return self._extractor
 
     def _windows(self, doc: Doc) -> List[Span]:
         if not isinstance(doc, Doc):
@@ -295,95 +301,6 @@ class KnowCoder(Pipe):
         triggers = [Trigger(e.class_name, e.class_name) for e in schema.events]
         return render_schema_prefix(task, schema, triggers=triggers)
 
-    def _run_task(self, task: str, extractions: List[List[WindowExtraction]],
-                  diagnostics: List[Dict[str, Any]]) -> None:
-        jobs = []
-        for i, doc_extractions in enumerate(extractions):
-            for extraction in doc_extractions:
-                triggers = extraction.triggers() if task == "eae" else []
-                if task != "eae" or triggers:  # EAE needs confirmed triggers
-                    jobs.append((i, extraction, triggers))
-        prompts = [self._prompt(task, extraction, triggers) for _, extraction, triggers in jobs]
-        completions = self.generator.generate(prompts) if prompts else []
-        classes = self._classes(task)
-        argument_classes = (BASE_ENTITY,) + tuple(e.class_name for e in self.schema.entities)
-        for (i, extraction, _), completion in zip(jobs, completions):
-            result = parse_completion(completion, task, classes, argument_classes)
-            self._apply(task, extraction, result)
-            _record(diagnostics[i], task, completion, result, self.cfg["store_completions"])
-
-    def _prompt(self, task: str, extraction: WindowExtraction,
-                triggers: Sequence[Trigger]) -> str:
-        query = render_query(task, self.schema, extraction.window.text, triggers=triggers,
-                             quoting=self.cfg["quoting"])
-        return wrap_query(query)
-
-    def _classes(self, task: str) -> Dict[str, Sequence[str]]:
-        if task == "ner":
-            return {e.class_name: () for e in self.schema.entities}
-        if task == "re":
-            return {r.class_name: () for r in self.schema.relations}
-        return {e.class_name: e.roles for e in self.schema.events}
-
-    @staticmethod
-    def _apply(task: str, extraction: WindowExtraction, result: ParseResult) -> None:
-        if task == "ner":
-            extraction.add_entities(result.items)
-        elif task == "re":
-            extraction.add_relations(result.items)
-        elif task == "ed":
-            extraction.add_events(result.items)
-        else:
-            extraction.add_arguments(result.items)
-
-    # -- writing -------------------------------------------------------------
-
-    def _write(self, doc: Doc, extractions: List[WindowExtraction], diag: Dict[str, Any]) -> None:
-        predicted = [span for e in extractions for span in e.entities]
-        diag["dropped_mentions"] += sum(len(e.dropped_mentions) for e in extractions)
-        if "ner" in self.tasks:
-            self._write_entities(doc, predicted)
-        if "re" in self.tasks:
-            relations = doc._.get(RELATIONS)
-            new = [r for e in extractions for r in e.relations]
-            doc._.set(RELATIONS, relations + [r for r in _unique(new) if r not in relations])
-        if "ed" in self.tasks or "eae" in self.tasks:
-            self._write_events(doc, extractions)
-        doc._.set(DIAGNOSTICS, diag)
-
-    def _write_entities(self, doc: Doc, predicted: List[Span]) -> None:
-        key = self.cfg["spans_key"]
-        doc.spans[key] = SpanGroup(doc, name=key, spans=predicted)
-        if not self.cfg["annotate_ents"]:
-            return
-        ents, _, displaced = merge_entities(list(doc.ents), predicted, self.cfg["overwrite_ents"])
-        doc.set_ents(ents, default="unmodified")
-        if displaced:
-            doc.spans[f"{key}_displaced"] = SpanGroup(doc, spans=displaced)
-
-    def _write_events(self, doc: Doc, extractions: List[WindowExtraction]) -> None:
-        if not extractions:  # an empty doc: nothing ran, keep what is there
-            return
-        events = [e for extraction in extractions for e in extraction.events]
-        if "ed" in self.tasks:
-            existing = doc._.get(EVENTS)
-            events = existing + [e for e in events if e not in existing]
-        doc._.set(EVENTS, events)
-
-    def _warn_dropped(self, docs: List[Doc], diagnostics: List[Dict[str, Any]]) -> None:
-        for doc, diag in zip(docs, diagnostics):
-            reasons = []
-            if diag["dropped_classes"]:
-                reasons.append(f"{diag['dropped_classes']} used classes outside the schema")
-            if diag["dropped_mentions"]:
-                reasons.append(f"{diag['dropped_mentions']} were not found in the text")
-            if diag["dropped_items"]:
-                reasons.append(f"{diag['dropped_items']} were malformed")
-            if reasons:
-                count = diag["dropped_classes"] + diag["dropped_mentions"] + diag["dropped_items"]
-                warn(Warnings.W001.format(count=count, kind="items", doc=_preview(doc),
-                                          reason="; ".join(reasons)))
-
     # -- scoring and serialization -------------------------------------------
 
     def score(self, examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:
@@ -400,6 +317,7 @@ class KnowCoder(Pipe):
         self.tasks = list(state["tasks"])
         self._schema_error = None
         self._budget = None
+        self._extractor = None
 
     def to_disk(self, path: Any, *, exclude: Iterable[str] = tuple()) -> None:
         """Save the schema and settings. The model is referenced by ``cfg['model']``."""
@@ -428,43 +346,3 @@ _TASK_KINDS = {"ner": ("entity", "entities"), "re": ("relation", "relations"),
 def _check_choice(name: str, value: str, options: Sequence[str]) -> None:
     if value not in options:
         raise ValueError(Errors.E017.format(value=value, name=name, options=", ".join(options)))
-
-
-def _new_diagnostics(n_windows: int) -> Dict[str, Any]:
-    return {"windows": n_windows, "problems": {}, "incomplete": [], "dropped_classes": 0,
-            "dropped_items": 0, "dropped_mentions": 0, "completions": {}}
-
-
-def _record(diag: Dict[str, Any], task: str, completion: str, result: ParseResult,
-            store_completion: bool) -> None:
-    if result.problems:
-        diag["problems"].setdefault(task, []).extend(result.problems)
-    if not result.complete and task not in diag["incomplete"]:
-        diag["incomplete"].append(task)
-    diag["dropped_classes"] += result.dropped_classes
-    diag["dropped_items"] += result.dropped_items
-    if store_completion:
-        diag["completions"].setdefault(task, []).append(completion)
-
-
-def _seed_events(doc: Doc, extractions: List[WindowExtraction]) -> None:
-    """For EAE without ED: give each window the doc's existing events inside it."""
-    for event in doc._.get(EVENTS):
-        for extraction in extractions:
-            window = extraction.window
-            if window.start_char <= event["trigger"]["start"] < window.end_char:
-                extraction.events.append(event)
-                break
-
-
-def _unique(records: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    out: List[Dict[str, Any]] = []
-    for record in records:
-        if record not in out:
-            out.append(record)
-    return out
-
-
-def _preview(doc: Doc) -> str:
-    text = doc.text.replace("\n", " ")
-    return text if len(text) <= 40 else text[:37] + "..."
