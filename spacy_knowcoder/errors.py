@@ -16,6 +16,13 @@ Code blocks (keep them disjoint so parallel work does not collide):
     E100-E119 / W100-W119   generation backends and model preparation
     E120-E139 / W120-W139   completion parsing
     E140-E159 / W140-W159   alignment of mentions to text and spans
+    E160-E199 / W160-W199   fast inference: prefix cache, constrained decoding, servers
+    E200-E249 / W200-W249   schema library: builders, selection, hierarchy
+    E250-E299 / W250-W299   corpora readers and training data construction
+    E300-E349 / W300-W349   training: config, pretraining, SFT, merge
+    E350-E399 / W350-W399   spacy-llm task and model
+    E400-E449 / W400-W449   visualization
+    E450-E499 / W450-W499   evaluation, reports, project, packaging
 """
 import warnings
 from typing import Any
@@ -46,6 +53,13 @@ class Warnings(metaclass=ErrorsWithCodes):
             "prompts (smaller documents or schemas) or a model with a longer context.")
     # parsing (W120-W139)
     # alignment (W140-W159)
+    # -- W160+ fast inference (add below this line)
+    # -- W200+ schema library (add below this line)
+    # -- W250+ corpora and training data (add below this line)
+    # -- W300+ training (add below this line)
+    # -- W350+ spacy-llm (add below this line)
+    # -- W400+ visualization (add below this line)
+    # -- W450+ evaluation, report, project, packaging (add below this line)
 
 
 class Errors(metaclass=ErrorsWithCodes):
@@ -142,6 +156,13 @@ class Errors(metaclass=ErrorsWithCodes):
             "it to whole tokens ('expand') or shrink it ('contract').")
     E141 = ("The doc given to MentionIndex does not belong to the text: doc.text "
             "differs from it at character {pos}. Pass doc.text as the text.")
+    # -- E160+ fast inference (add below this line)
+    # -- E200+ schema library (add below this line)
+    # -- E250+ corpora and training data (add below this line)
+    # -- E300+ training (add below this line)
+    # -- E350+ spacy-llm (add below this line)
+    # -- E400+ visualization (add below this line)
+    # -- E450+ evaluation, report, project, packaging (add below this line)
 
 
 def warn(message: str, category: type = UserWarning, stacklevel: int = 2) -> None:

@@ -23,8 +23,13 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    # Imported for their side effect of adding commands to ``app``.
-    from . import prepare_model  # noqa: F401
+    # Every module of this package adds its commands to ``app`` on import.
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{module.name}")
 
 
 _register_commands()
