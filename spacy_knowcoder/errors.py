@@ -111,6 +111,10 @@ class Errors(metaclass=ErrorsWithCodes):
             "config, e.g. the directory made by 'knowcoder prepare-model'.")
     E020 = ("The knowcoder component expected a spaCy Doc, got {type}. Call nlp(text) "
             "or nlp.pipe(texts) instead of calling the component on raw input.")
+    E021 = ("The file '{path}' does not exist or is not a file. Check the path "
+            "(relative paths are resolved from the current directory).")
+    E022 = ("The file '{path}' is not valid UTF-8 (line {line}, byte {pos}: {reason}). "
+            "Convert it first, e.g. 'iconv -f latin1 -t utf-8 in.txt > out.txt'.")
     # generation and model preparation (E100-E119)
     E100 = ("The model path '{path}' does not exist. Expected a local Hugging Face "
             "model directory (with config.json), a .gguf file or a hub id such as "
