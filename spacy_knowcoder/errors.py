@@ -54,12 +54,51 @@ class Warnings(metaclass=ErrorsWithCodes):
     # parsing (W120-W139)
     # alignment (W140-W159)
     # -- W160+ fast inference (add below this line)
+    W160 = ("{n} constrained completion(s) reached the limit of {max_new_tokens} new "
+            "tokens before the results list closed; each list was closed after its "
+            "last complete item and the unfinished item was left out. Fix: raise "
+            "'max_new_tokens' if documents have many mentions.")
+    W161 = ("A sentence at character {start} has {n_tokens} model tokens, more than "
+            "the {budget} that fit one prompt; it was cut between tokens into "
+            "{n_pieces} windows (nothing is dropped, but mentions across a cut can be "
+            "missed). Fix: check the sentence boundaries (e.g. add a 'sentencizer' or "
+            "'senter'), use a smaller schema or a model with a longer context.")
     # -- W200+ schema library (add below this line)
+    W200 = ("Skipped {count} malformed line(s) of '{path}' (first at lines {lines}): "
+            "expected one JSON object per line, as in the Wikidata JSON dump. The rest "
+            "of the file was read; check the file if the count is large.")
+    W201 = ("Dropped {count} reference(s) to classes that are not in the library "
+            "(e.g. {examples}): {what}. Add the missing classes to the sources, or "
+            "ignore this if they were filtered out on purpose.")
+    W202 = ("The class taxonomy has {count} cycle(s) (e.g. {example}). Cycles are "
+            "ignored when walking ancestors; fix the 'parents' of these classes.")
     # -- W250+ corpora and training data (add below this line)
+    W250 = ("Skipped {count} annotation(s) in '{path}' because {reason}; the rest "
+            "of the file was read. Fix the raw data if these matter.")
     # -- W300+ training (add below this line)
+    W300 = ("{count} of {total} examples in '{path}' are longer than seq_length "
+            "{seq_length} tokens; their response was cut to fit ({section}). Fix: raise "
+            "[{section}] seq_length, or build shorter prompts (fewer candidate classes).")
+    W301 = ("Ignored the incomplete checkpoint folder '{path}' ({reason}); it was left by "
+            "an interrupted save. Training resumes from the previous complete one.")
     # -- W350+ spacy-llm (add below this line)
+    W350 = ("The llm component returned {n_responses} response(s) for a doc that needed "
+            "{n_prompts} KnowCoder prompt(s) ('{doc}'); the missing ones count as empty "
+            "and extra ones are ignored. Expected one response per prompt: check that the "
+            "model passes every prompt of a doc through, in order.")
+    W351 = ("Could not list the models of the OpenAI-compatible endpoint '{url}': "
+            "{reason}. The endpoint is still used for completions; fix the 'endpoint' "
+            "setting if requests fail.")
     # -- W400+ visualization (add below this line)
     # -- W450+ evaluation, report, project, packaging (add below this line)
+    W450 = ("{count} gold entities of '{path}' overlap others and cannot all be in "
+            "doc.ents; the longest non-overlapping ones are kept in doc.ents and all of "
+            "them in doc.spans['{spans_key}'] (e.g. record {record!r}). Span scores in "
+            "'spacy benchmark accuracy' see only doc.ents; 'knowcoder score' sees all.")
+    W451 = ("{count} gold mentions of '{path}' do not start or end on a token boundary "
+            "of the tokenizer (e.g. {example!r} in record {record!r}); their doc.ents "
+            "spans were widened to whole tokens. Scores of 'knowcoder score' use the "
+            "character offsets as given.")
 
 
 class Errors(metaclass=ErrorsWithCodes):
@@ -161,12 +200,182 @@ class Errors(metaclass=ErrorsWithCodes):
     E141 = ("The doc given to MentionIndex does not belong to the text: doc.text "
             "differs from it at character {pos}. Pass doc.text as the text.")
     # -- E160+ fast inference (add below this line)
+    E160 = ("Constrained decoding got unknown task '{task}'. Expected one of: ner, "
+            "re, ed, eae. Fix: build the Constraint from a PromptJob of the extractor.")
+    E161 = ("Constrained decoding found no token of the vocabulary that the grammar "
+            "accepts after {text!r}. Expected a tokenizer with single-byte tokens "
+            "(byte-level BPE or SentencePiece with byte fallback). Fix: set "
+            "'constrained' to false for this model.")
+    E162 = ("Got {n_constraints} constraints for {n_prompts} prompts. Expected one "
+            "constraint (or None) per prompt. Fix: pass a list of the same length.")
+    E163 = ("Could not reach the completions server at '{url}' after {tries} tries: "
+            "{reason}. Expected an OpenAI-compatible server (vLLM, TGI, llama.cpp) "
+            "listening there. Fix: start the server or correct the 'model' URL.")
+    E164 = ("The completions server at '{url}' answered with HTTP status {status}: "
+            "{detail}. Expected status 200. Fix: check the server's log, the served "
+            "model name and the request limits (max_tokens, context length).")
+    E165 = ("The completions server at '{url}' sent an answer of the wrong shape for "
+            "{n} prompt(s): {answer}. Expected JSON with one 'choices' entry (with "
+            "'text' and 'index') per prompt, as /v1/completions returns. Fix: point "
+            "'model' at an OpenAI-compatible completions endpoint.")
     # -- E200+ schema library (add below this line)
+    E200 = ("The label mapping names class {class_name!r}, which is not in the schema "
+            "library. Expected class names such as {known}. Fix the mapping, or run "
+            "'knowcoder schema show CLASS' to check a name.")
+    E201 = ("Could not read the schema library '{path}': {reason}. Expected a JSON file "
+            "written by SchemaLibrary.to_disk or 'knowcoder schema build'.")
+    E202 = ("Malformed schema library entry {where}: {reason}. Expected {expected}.")
+    E203 = ("Could not read the {what} file '{path}': {reason}. Expected {expected}.")
+    E204 = ("Unsupported Wikidata dump file '{path}'. Expected a .json, .json.gz or "
+            ".json.bz2 file with one entity JSON object per line inside '[' ... ']'.")
+    E205 = ("No class {name!r} in the schema library. Expected a class name, a label or "
+            "a key such as 'Q5'. Similar: {similar}.")
+    E206 = ("Invalid selection setting '{name}': expected {expected}, got {value!r}.")
+    E207 = ("The knowcoder component got a 'library' and also '{other}'. Pass either a "
+            "schema library or a schema, not both.")
     # -- E250+ corpora and training data (add below this line)
+    E250 = ("Malformed line in '{path}' (line {line}): {reason}. Expected {expected}. "
+            "Fix the line, or re-download the file from the source named in the "
+            "dataset's SOURCE.md.")
+    E251 = ("Unknown raw label {label!r} in '{path}' (line {line}) for dataset "
+            "'{dataset}'. Known raw labels: {known}. Fix: add it to the reader's "
+            "label mapping (raw label -> natural label) and to the label file.")
+    E252 = ("Unknown dataset '{name}'. Expected one of: {options}. Fix: use a name "
+            "from 'spacy_knowcoder.corpora.catalog.CATALOG'.")
+    E253 = ("Dataset '{dataset}' has no split '{split}'. Expected one of: {options}.")
+    E254 = ("The data file '{path}' for dataset '{dataset}' does not exist. Expected "
+            "the raw files of {source} under the data root '{root}'. Fix: pass "
+            "--data-root (data_root) pointing at a mirror of ../shared/data.")
+    E255 = ("Invalid data construction setting '{name}': expected {expected}, got "
+            "{value!r}. Fix the '{name}' value of the [data] settings.")
+    E256 = ("Invalid JSON in '{path}' (line {line}): {reason}. Expected {expected}. "
+            "Fix: re-download the file from the source named in SOURCE.md.")
+    E257 = ("The mention {mention!r} in '{path}' (line {line}) does not match the "
+            "text at characters {start}-{end} ({found!r}). The raw file's offsets "
+            "are inconsistent with its text; fix or drop that annotation.")
+    E258 = ("The label file '{path}' has no description for {kind} {label!r}, which "
+            "dataset '{dataset}' uses. Fix: add it to the label file.")
     # -- E300+ training (add below this line)
+    E300 = ("The config section [{section}] has no setting '{key}' ({where}). Valid "
+            "settings: {valid}. Fix: correct the name in the config file or the "
+            "--{section}.KEY override.")
+    E301 = ("The config has an unknown section [{section}] ({where}). Expected the "
+            "sections: {valid}. Fix: rename or remove it.")
+    E302 = ("Invalid value for [{section}] {key} ({where}): expected {expected}, got "
+            "{value!r}. Fix the value in the config file or the override.")
+    E303 = ("Could not read the training config '{path}': {reason}. Expected a "
+            "confection .cfg file with sections such as [paths], [pretrain], [sft]. "
+            "Fix the file, or start from training/configs/default.cfg.")
+    E304 = ("Malformed config override {arg!r}. Expected pairs such as "
+            "'--pretrain.max_steps 10' or '--sft.lr=3e-4' after the config path.")
+    E305 = ("The {what} file '{path}' does not exist. Expected a JSONL file with one "
+            "object per line. Fix: run 'python -m training build-data CONFIG' first, "
+            "or set the path in the [{section}] section of the config.")
+    E306 = ("{path}, line {line}: {reason}. Expected one JSON object per line with "
+            "{fields}. Fix or remove that line, or rebuild the data with "
+            "'python -m training build-data CONFIG'.")
+    E307 = ("The {what} file '{path}' yields no training examples ({reason}). Expected "
+            "at least one non-empty example. Fix: rebuild the data or lower "
+            "[{section}] seq_length.")
+    E308 = ("The DeepSpeed config '{path}' sets '{key}', which belongs to the training "
+            "config ([{section}] {field}); every value lives in one place. Fix: remove "
+            "'{key}' from the JSON and set [{section}] {field} instead.")
+    E309 = ("Could not use the DeepSpeed config '{path}': {reason}. Expected a JSON "
+            "object such as training/configs/deepspeed/zero1.json. Fix the file or "
+            "[{section}] deepspeed_config.")
+    E310 = ("The batch setting of [{section}] needs about {need_gb:.1f} GB of memory "
+            "({detail}), more than the {limit_gb:.1f} GB available ({limit_source}). "
+            "Training would fail with an out-of-memory error. Fix: lower "
+            "micro_batch_size (now {micro_batch_size}) or seq_length (now {seq_length}) "
+            "and raise gradient_accumulation to keep the effective batch, use a higher "
+            "ZeRO stage or more pipeline stages, or raise [{section}] max_memory_gb if "
+            "the estimate is too cautious.")
+    E311 = ("Ran out of memory in [{section}] at step {step} with micro_batch_size "
+            "{micro_batch_size} x seq_length {seq_length} ({reason}). Fix: lower "
+            "micro_batch_size or seq_length and raise gradient_accumulation to keep the "
+            "effective batch, or use a higher ZeRO stage / more pipeline stages. The "
+            "last checkpoint is kept; rerun the same command to resume.")
+    E312 = ("[{section}] pipeline_stages = {stages} cannot run with {world_size} "
+            "process(es) and {layers} decoder layers: {reason}. Fix: launch "
+            "'torchrun --nproc_per_node N -m training pretrain CONFIG' with N a multiple "
+            "of pipeline_stages, and use at most one stage per decoder layer.")
+    E313 = ("The model '{path}' cannot be trained here: {reason}. Expected a local "
+            "Hugging Face directory with config.json of a Llama-architecture causal LM "
+            "(or a hub id with network access). Fix [{section}] model.")
+    E314 = ("The adapter folder '{path}' has no adapter_config.json. Expected the "
+            "output of 'python -m training sft CONFIG' with [sft] method = \"lora\". "
+            "Fix [merge] adapter, or skip merging for full fine-tuning (its output is "
+            "already a plain model directory).")
+    E315 = ("The checkpoint '{path}' was written with {what} = {saved}, but the config "
+            "now says {current}. Resuming would mix two different runs. Fix: restore "
+            "the old value, or use a new output_dir (or delete the checkpoints) to start "
+            "over.")
     # -- E350+ spacy-llm (add below this line)
+    E350 = ("The spacy-llm task got tasks {tasks}: 'eae' needs the triggers that 'ed' "
+            "finds, which takes a second round of prompts, and a spacy-llm component "
+            "makes one round per doc. Run 'ner'/'re'/'ed' in one llm component and add a "
+            "second llm component after it with tasks = [\"eae\"] (see docs/spacy-llm.md).")
+    E351 = ("Few-shot example {index} {problem}. Expected a JSON object with 'text' and "
+            "optional 'entities', 'relations', 'events' in the benchmark format "
+            "(docs/spacy-llm.md); labels must be schema labels. Fix the examples file.")
+    E352 = ("The spacy_knowcoder.KnowCoder task got {got}. Pass exactly one of 'schema' "
+            "(a dict) or 'schema_file' (a .json or .py schema file) in the task config.")
     # -- E400+ visualization (add below this line)
     # -- E450+ evaluation, report, project, packaging (add below this line)
+    E450 = ("Line {line} of the benchmark file '{path}' is not valid JSON ({reason}). "
+            "Expected one JSON object per line: {{\"id\", \"text\", \"entities\", "
+            "\"relations\", \"events\"}} (docs/evaluation.md). Fix or remove the line.")
+    E451 = ("Line {line} of the benchmark file '{path}' (record {record!r}): {reason}. "
+            "Expected {expected} (docs/evaluation.md).")
+    E452 = ("Line {line} of '{path}' (record {record!r}): the {what} offsets "
+            "[{start}, {end}) are outside the text of length {length}. Expected "
+            "0 <= start < end <= len(text), character offsets with end exclusive.")
+    E453 = ("Line {line} of '{path}' (record {record!r}): the {what} text {text!r} "
+            "differs from text[{start}:{end}] = {found!r}. Offsets are character "
+            "offsets into 'text', end exclusive; fix the offsets or the mention text.")
+    E454 = ("Line {line} of '{path}' repeats the id {record!r} (first on line "
+            "{first}). Every record needs a unique 'id'; predictions are matched to "
+            "the gold records by id.")
+    E455 = ("The benchmark file '{path}' has no records{detail}. Expected at least one "
+            "JSON object per line; check the path and the --limit option. An empty "
+            "dataset would give a meaningless score.")
+    E456 = ("The label file '{path}' is malformed: {reason}. Expected a JSON object "
+            "{{\"entity_labels\": {{label: description}}, \"relation_labels\": "
+            "{{label: description}}, \"event_types\": {{type: {{\"description\": "
+            "..., \"roles\": [...]}}}}}} with at least one label.")
+    E457 = ("The dataset '{data}' uses {kind} {labels} that the label file "
+            "'{labels_path}' does not define (it defines: {known}). The label file "
+            "must describe every label of the dataset; use the label file made for "
+            "this dataset or add the missing labels with a description.")
+    E458 = ("The predictions '{path}' do not match the gold records of '{data}': "
+            "{count} {which} ids (e.g. {examples}). Expected exactly one prediction "
+            "per gold id. Rerun 'knowcoder evaluate' on the same dataset (and the same "
+            "--limit), or score it against the matching gold file.")
+    E459 = ("The prediction for record {record!r} has a different text than the gold "
+            "record; offsets would not be comparable. Expected the text of '{data}' "
+            "unchanged in the predictions file.")
+    E460 = ("Cannot load the model '{model}': it is not a spaCy pipeline directory "
+            "(with config.cfg), not an installed pipeline package and not a Hugging "
+            "Face model directory (with config.json). Fix: pass a pipeline trained or "
+            "packaged for spacy-knowcoder, or a model directory such as the one made "
+            "by 'knowcoder prepare-model'.")
+    E461 = ("The pipeline '{model}' has no 'knowcoder' component (its components: "
+            "{pipes}). Add one with nlp.add_pipe('knowcoder', ...) or pass the model "
+            "directory directly.")
+    E462 = ("Task '{task}' cannot be evaluated with the label file '{path}': it "
+            "defines no {section}. Expected tasks among: {options}. Fix --tasks or "
+            "add '{section}' to the label file.")
+    E463 = ("The scores file '{path}' is not a 'knowcoder evaluate' scores file: "
+            "{reason}. Expected the scores.json written by 'knowcoder evaluate' or "
+            "'knowcoder score'.")
+    E464 = ("The knowcoder component has 'package_model' set, but its model {model!r} "
+            "is not a local model directory or .gguf file, so it cannot be copied into "
+            "the pipeline. Fix: prepare a local copy first (knowcoder prepare-model DIR "
+            "--source {model}) and set 'model' to DIR, or set 'package_model' to false "
+            "and keep the model reference.")
+    E465 = ("Two scores files name the same dataset {name!r} ('{first}' and "
+            "'{second}'). Every dataset may appear once per report; evaluate with "
+            "distinct --name values.")
 
 
 def warn(message: str, category: type = UserWarning, stacklevel: int = 2) -> None:

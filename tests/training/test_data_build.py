@@ -1,0 +1,91 @@
+"""Training-data construction on real data: contract, determinism, held-out split."""
+import json
+from pathlib import Path
+
+import pytest
+
+from spacy_knowcoder.extractor import classes_for
+from spacy_knowcoder.parsing import parse_completion
+from spacy_knowcoder.prompting import split_query, task_of_instruction
+from spacy_knowcoder.schema import schema_from_source
+from training.data import DataSettings, build_training_data
+from training.data.responses import EMPTY
+
+DATA_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SMALL = DataSettings(sft_datasets=("wnut17", "fewrel", "geneva", "litbank"),
+                     instance_datasets=("fewrel", "geneva"), sft_per_dataset_task=6,
+                     instances_per_dataset=5, definition_docs=6, eval_limit=4,
+                     held_out=("re3d", "semeval2010_task8"))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    if not DATA_ROOT.is_dir():
+        pytest.skip(f"the raw datasets are not at {DATA_ROOT}")
+    out = tmp_path_factory.mktemp("data")
+    return build_training_data(SMALL, DATA_ROOT, out), out
+
+
+def _rows(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_sft_contract(built):
+    result, out = built
+    rows = _rows(result.sft_path)
+    assert {r["task"] for r in rows} == {"ner", "re", "ed", "eae"}
+    assert {r["dataset"] for r in rows} == {"wnut17", "fewrel", "geneva", "litbank"}
+    for row in rows:
+        assert row["prompt"].endswith("\nOutput:\n")
+        query = row["prompt"].split("\nInput:\n", 1)[1][: -len("\nOutput:\n")]
+        classes, instruction, _ = split_query(query)
+        assert task_of_instruction(instruction) == row["task"]
+        schema = schema_from_source(classes)
+        parsed = parse_completion(row["response"], row["task"], classes_for(row["task"], schema))
+        assert parsed.complete and not parsed.problems, row
+        assert (row["response"] == EMPTY) == (not parsed.items)
+    stats = json.loads((out / "sft.stats.json").read_text(encoding="utf-8"))
+    assert stats["samples"] == len(rows) and 0 < stats["empty_answer_share"] < 1
+
+
+def test_pretraining_contract(built):
+    result, out = built
+    rows = _rows(result.pretrain_path)
+    kinds = {r["kind"] for r in rows}
+    assert kinds == {"definition", "instance"}
+    instances = [r for r in rows if r["kind"] == "instance"]
+    assert {r["source"] for r in instances} == {"fewrel", "geneva"}
+    for row in instances:
+        lines = row["text"].split("\n")
+        assert lines[0].startswith("# Extract the ") and lines[1].startswith("sentence = ")
+        assert lines[2].startswith("from ") and lines[3] == "results = ["
+    for row in rows:
+        if row["kind"] == "definition":
+            assert row["text"].startswith("class Entity:")
+    assert json.loads((out / "pretrain.stats.json").read_text())["documents"] == len(rows)
+
+
+def test_held_out_sets_are_written_and_never_trained_on(built):
+    result, out = built
+    manifest = json.loads(result.heldout_manifest.read_text(encoding="utf-8"))
+    assert [m["dataset"] for m in manifest] == ["re3d", "semeval2010_task8"]
+    assert len(_rows(out / "heldout" / "re3d.jsonl")) == 4
+    assert not {r["dataset"] for r in _rows(result.sft_path)} & {"re3d", "semeval2010_task8"}
+
+
+def test_same_seed_same_bytes_other_seed_differs(built, tmp_path):
+    result, out = built
+    again = build_training_data(SMALL, DATA_ROOT, tmp_path / "again")
+    for name in ("sft.jsonl", "pretrain.jsonl", "sft.stats.json", "heldout/re3d.jsonl"):
+        assert (out / name).read_bytes() == (tmp_path / "again" / name).read_bytes()
+    other = DataSettings(**{**SMALL.__dict__, "seed": 1})
+    build_training_data(other, DATA_ROOT, tmp_path / "other")
+    assert (tmp_path / "other" / "sft.jsonl").read_bytes() != (out / "sft.jsonl").read_bytes()
+
+
+def test_settings_are_checked():
+    with pytest.raises(ValueError, match="E255.*ed_candidates_max"):
+        DataSettings(ed_candidates_min=4, ed_candidates_max=3)
+    with pytest.raises(ValueError, match="E255"):
+        DataSettings(held_out=("nosuch",))
+    assert DataSettings.gpu().re_candidates == 8

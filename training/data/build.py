@@ -1,0 +1,184 @@
+"""Build all training data: SFT samples, pretraining documents and held-out eval sets.
+
+Output folder::
+
+    sft.jsonl            {"prompt", "response", "task", "dataset"}
+    sft.stats.json
+    pretrain.jsonl       {"text", "kind": "definition"|"instance", "source"}
+    pretrain.stats.json
+    heldout/<name>.jsonl benchmark records (DESIGN §5) of each held-out dataset
+    heldout/manifest.json  dataset, split, file, label file and tasks of each
+    settings.json        the DataSettings used
+
+Everything depends only on the settings (seed included) and the raw data:
+the same seed gives byte-identical files.
+
+Example:
+    >>> result = build_training_data(DataSettings(), "../shared/data", "training/data-out")  # doctest: +SKIP
+    >>> result.sft_count  # doctest: +SKIP
+    412
+"""
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+from spacy_knowcoder.corpora.catalog import CATALOG, get_dataset, label_file, read_dataset
+from spacy_knowcoder.fileio import write_json, write_jsonl
+from spacy_knowcoder.schema import Schema, schema_from_dict
+
+from .following import task_samples
+from .sampling import rng_for, sample_records
+from .schemas import dataset_schema, load_labels, shorten
+from .settings import WIKIDATA_SETS, DataSettings
+from .stats import pretrain_stats, sft_stats
+from .understanding import definition_documents, instance_document
+
+Record = Dict[str, Any]
+HAS_GOLD = {"ner": "entities", "re": "relations", "ed": "events", "eae": "events"}
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """Where the data went and how much there is."""
+
+    sft_path: Path
+    pretrain_path: Path
+    heldout_manifest: Path
+    sft_count: int
+    pretrain_count: int
+
+
+def build_training_data(settings: DataSettings, data_root: "str | Path",
+                        output_dir: "str | Path", schema_library: Optional[Schema] = None,
+                        labels_dir: Optional[Path] = None) -> BuildResult:
+    """Construct the training data of both phases (DESIGN §7).
+
+    settings (DataSettings): What to build; the seed fixes every choice.
+    data_root (str | Path): Folder with the raw dataset folders (../shared/data).
+    output_dir (str | Path): Folder to write to (created).
+    schema_library (Optional[Schema]): Classes for the definition documents;
+        default: the Wikidata-aligned datasets' own labels.
+    labels_dir (Optional[Path]): Folder of label files (default: the project's).
+    RETURNS (BuildResult): Paths and counts.
+    """
+    out = Path(output_dir)
+    cache: Dict[str, Tuple[List[Record], Schema]] = {}
+    sft = build_sft(settings, data_root, cache, labels_dir)
+    pretrain = build_pretraining(settings, data_root, cache, schema_library, labels_dir)
+    write_jsonl(out / "sft.jsonl", sft)
+    write_json(out / "sft.stats.json", sft_stats(sft))
+    write_jsonl(out / "pretrain.jsonl", pretrain)
+    write_json(out / "pretrain.stats.json", pretrain_stats(pretrain))
+    manifest = write_heldout(settings, data_root, out / "heldout", labels_dir)
+    write_json(out / "settings.json", asdict(settings))
+    return BuildResult(out / "sft.jsonl", out / "pretrain.jsonl", manifest, len(sft),
+                       len(pretrain))
+
+
+def training_records(name: str, settings: DataSettings, data_root: "str | Path",
+                     cache: Dict[str, Tuple[List[Record], Schema]],
+                     labels_dir: Optional[Path] = None) -> Tuple[List[Record], Schema]:
+    """The train-split records of a dataset (short texts only) and its schema."""
+    if name not in cache:
+        info = get_dataset(name)
+        records = list(read_dataset(name, info.train_split, data_root))
+        schema = dataset_schema(name, records, labels_dir=labels_dir,
+                                max_description_chars=settings.max_description_chars)
+        limit = settings.max_text_chars
+        cache[name] = ([r for r in records if not limit or len(r["text"]) <= limit], schema)
+    return cache[name]
+
+
+def sft_sources(settings: DataSettings) -> List[str]:
+    """Datasets used for SFT: the chosen ones (or all) minus the held-out ones."""
+    names = settings.sft_datasets or tuple(CATALOG)
+    return [n for n in names if n not in settings.held_out]
+
+
+def build_sft(settings: DataSettings, data_root: "str | Path",
+              cache: Dict[str, Tuple[List[Record], Schema]],
+              labels_dir: Optional[Path] = None) -> List[Dict[str, Any]]:
+    """All SFT samples, shuffled with the seed."""
+    samples: List[Dict[str, Any]] = []
+    for name in sft_sources(settings):
+        tasks = _tasks_of(name, settings)
+        if not tasks:
+            continue
+        records, schema = training_records(name, settings, data_root, cache, labels_dir)
+        for task in tasks:
+            rng = rng_for(settings.seed, "sft", name, task)
+            pool = sample_records(rng, [r for r in records if r[HAS_GOLD[task]]], 0)
+            samples.extend(_capped(task_samples(task, pool, schema, name, rng, settings),
+                                   settings))
+    rng_for(settings.seed, "sft-order").shuffle(samples)
+    return samples
+
+
+def _tasks_of(name: str, settings: DataSettings) -> List[str]:
+    return [task for task in get_dataset(name).tasks if task in settings.tasks]
+
+
+def _capped(samples: Iterable[Dict[str, Any]], settings: DataSettings) -> List[Dict[str, Any]]:
+    kept: List[Dict[str, Any]] = []
+    for sample in samples:
+        size = len(sample["prompt"]) + len(sample["response"])
+        if settings.max_sample_chars and size > settings.max_sample_chars:
+            continue
+        kept.append(sample)
+        if settings.sft_per_dataset_task and len(kept) >= settings.sft_per_dataset_task:
+            break
+    return kept
+
+
+def build_pretraining(settings: DataSettings, data_root: "str | Path",
+                      cache: Dict[str, Tuple[List[Record], Schema]],
+                      schema_library: Optional[Schema] = None,
+                      labels_dir: Optional[Path] = None) -> List[Dict[str, Any]]:
+    """Definition and instance documents, shuffled with the seed."""
+    library = schema_library or wikidata_schema(settings, labels_dir)
+    rng = rng_for(settings.seed, "definitions")
+    docs = [{"text": text, "kind": "definition", "source": "schema_library"}
+            for text in definition_documents(library, rng, settings.classes_per_definition,
+                                             settings.definition_docs)]
+    for name in settings.instance_datasets:
+        if name in settings.held_out:
+            continue
+        records, schema = training_records(name, settings, data_root, cache, labels_dir)
+        for task in ("ner", "re", "eae"):
+            rng = rng_for(settings.seed, "instances", name, task)
+            pool = sample_records(rng, [r for r in records if r[HAS_GOLD[task]]], 0)
+            texts = (instance_document(task, r, schema) for r in pool)
+            kept = [t for t in texts if t is not None]
+            cap = settings.instances_per_dataset
+            docs.extend({"text": t, "kind": "instance", "source": name}
+                        for t in (kept[:cap] if cap else kept))
+    rng_for(settings.seed, "pretrain-order").shuffle(docs)
+    return docs
+
+
+def wikidata_schema(settings: DataSettings, labels_dir: Optional[Path] = None) -> Schema:
+    """A fallback library: the labels of the Wikidata-aligned datasets, merged by label."""
+    merged: Dict[str, Dict[str, str]] = {"entities": {}, "relations": {}}
+    for name in WIKIDATA_SETS:
+        labels = load_labels(name, labels_dir)
+        for section, key in (("entities", "entity_labels"), ("relations", "relation_labels")):
+            for label, description in (labels.get(key) or {}).items():
+                merged[section].setdefault(label, shorten(description,
+                                                          settings.max_description_chars))
+    return schema_from_dict(merged)
+
+
+def write_heldout(settings: DataSettings, data_root: "str | Path", folder: Path,
+                  labels_dir: Optional[Path] = None) -> Path:
+    """Benchmark JSONL of each held-out dataset's eval split, plus a manifest."""
+    entries = []
+    for name in settings.held_out:
+        info = get_dataset(name)
+        limit = settings.eval_limit or None
+        count = write_jsonl(folder / f"{name}.jsonl",
+                            read_dataset(name, info.eval_split, data_root, limit=limit))
+        entries.append({"dataset": name, "split": info.eval_split, "records": count,
+                        "file": f"{name}.jsonl", "tasks": list(info.tasks),
+                        "label_file": str(label_file(name, labels_dir)), "note": info.note})
+    write_json(folder / "manifest.json", entries)
+    return folder / "manifest.json"

@@ -1,0 +1,83 @@
+"""Render gold records as KnowCoder answers (``results = [...]``, DESIGN §3).
+
+Example:
+    >>> from spacy_knowcoder.schema import schema_from_dict
+    >>> schema = schema_from_dict({"entities": {"person": "A human."}})
+    >>> record = {"text": "Ann", "entities": [{"start": 0, "end": 3, "label": "person", "text": "Ann"}]}
+    >>> render_results("ner", record, schema)
+    'results = [\\n\\tPerson("Ann")\\n]'
+"""
+from typing import Any, Dict, List, Optional
+
+from spacy_knowcoder.pycode import quote_string
+from spacy_knowcoder.schema import Schema
+
+EMPTY = "results = []"
+
+
+def render_results(task: str, record: Dict[str, Any], schema: Schema) -> str:
+    """The answer for ``record`` restricted to the classes of ``schema``.
+
+    Items whose label is not in ``schema`` (negative candidates) are left out,
+    so a prompt whose candidates miss every gold class answers ``results = []``.
+    """
+    items = {"ner": _entities, "re": _relations, "ed": _events_ed,
+             "eae": _events_eae}[task](record, schema)
+    items = list(dict.fromkeys(items))
+    if not items:
+        return EMPTY
+    return "results = [\n" + ",\n".join(f"\t{item}" for item in items) + "\n]"
+
+
+def _class(schema: Schema, kind: str, label: str) -> Optional[str]:
+    found = schema.by_label(kind, label)
+    return found.class_name if found is not None else None
+
+
+def _entities(record: Dict[str, Any], schema: Schema) -> List[str]:
+    out = []
+    for ent in sorted(record.get("entities", []), key=lambda e: (e["start"], e["end"])):
+        name = _class(schema, "entity", ent["label"])
+        if name:
+            out.append(f"{name}({quote_string(ent['text'])})")
+    return out
+
+
+def _relations(record: Dict[str, Any], schema: Schema) -> List[str]:
+    out = []
+    for rel in record.get("relations", []):
+        name = _class(schema, "relation", rel["label"])
+        if name:
+            head, tail = quote_string(rel["head"]["text"]), quote_string(rel["tail"]["text"])
+            out.append(f"{name}(Entity({head}), Entity({tail}))")
+    return out
+
+
+def _sorted_events(record: Dict[str, Any]) -> List[Dict[str, Any]]:
+    return sorted(record.get("events", []), key=lambda e: e["trigger"]["start"])
+
+
+def _events_ed(record: Dict[str, Any], schema: Schema) -> List[str]:
+    out = []
+    for event in _sorted_events(record):
+        name = _class(schema, "event", event["type"])
+        if name:
+            out.append(f"{name}({quote_string(event['trigger']['text'])})")
+    return out
+
+
+def _events_eae(record: Dict[str, Any], schema: Schema) -> List[str]:
+    out = []
+    for event in _sorted_events(record):
+        event_type = schema.by_label("event", event["type"])
+        if event_type is None:
+            continue
+        parts = [f"trigger = {quote_string(event['trigger']['text'])}"]
+        for role in event_type.roles:  # type: ignore[union-attr]
+            values = list(dict.fromkeys(a["text"] for a in event["arguments"]
+                                        if a["role"] == role))
+            if values:
+                joined = ", ".join(f"Entity({quote_string(v)})" for v in values)
+                parts.append(f"{role} = [{joined}]")
+        out.append(f"{event_type.class_name}({', '.join(parts)})")
+    return out

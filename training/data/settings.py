@@ -1,0 +1,108 @@
+"""Settings of training-data construction (the ``[data]`` section of the training config).
+
+The defaults are the *small* profile: a few hundred short SFT samples and
+pretraining documents, so both training phases fit ~30 minutes on 2 CPU cores
+with SmolLM2-135M. ``DataSettings.gpu()`` is the reference-sized profile
+(NER 16 candidate classes, RE 8, ED 3-4; every record).
+
+Example:
+    >>> DataSettings().ner_candidates, DataSettings.gpu().ner_candidates
+    (3, 16)
+    >>> DataSettings(seed=-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: (spacy-knowcoder) [E255] Invalid data construction setting 'seed': ...
+"""
+from dataclasses import dataclass, fields, replace
+from typing import Tuple
+
+from spacy_knowcoder.corpora.catalog import CATALOG
+from spacy_knowcoder.errors import Errors
+from spacy_knowcoder.prompting import TASKS
+
+HELD_OUT: Tuple[str, ...] = tuple(name for name, info in CATALOG.items() if info.held_out)
+WIKIDATA_SETS: Tuple[str, ...] = ("rebel_sample", "fewrel", "re_docred")
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """How much and which training data to build (all fields flat and typed).
+
+    seed (int): Seed of every random choice; same seed -> byte-identical files.
+    tasks (Tuple[str, ...]): SFT tasks to build.
+    held_out (Tuple[str, ...]): Datasets never used for training.
+    sft_datasets (Tuple[str, ...]): SFT sources; empty = every catalog dataset not held out.
+    sft_per_dataset_task (int): Max SFT samples per (dataset, task); 0 = no cap.
+    max_text_chars (int): Only texts up to this length; 0 = no limit.
+    max_sample_chars (int): Skip SFT samples longer than this (prompt + response); 0 = no limit.
+    max_description_chars (int): Cut class descriptions to their first sentence
+        within this length; 0 = keep them whole.
+    ner_candidates (int): Candidate entity classes per NER prompt (gold included).
+    re_candidates (int): Candidate relation classes per RE prompt.
+    ed_candidates_min / ed_candidates_max (int): Candidate event classes per ED prompt.
+    negative_share (float): Share of NER/RE/ED prompts whose candidates exclude
+        every gold class, so the answer is ``results = []``.
+    instance_datasets (Tuple[str, ...]): Sources of schema instance code.
+    instances_per_dataset (int): Max instance documents per (dataset, kind); 0 = no cap.
+    definition_docs (int): Max schema definition documents; 0 = no cap.
+    classes_per_definition (int): Classes rendered per definition document.
+    quoting (str): Sentence quoting of the prompts ("python" or "reference").
+    eval_limit (int): Records per held-out dataset written for evaluation; 0 = all.
+    """
+
+    seed: int = 0
+    tasks: Tuple[str, ...] = TASKS
+    held_out: Tuple[str, ...] = HELD_OUT
+    sft_datasets: Tuple[str, ...] = ()
+    sft_per_dataset_task: int = 30
+    max_text_chars: int = 200
+    max_sample_chars: int = 1500
+    max_description_chars: int = 80
+    ner_candidates: int = 3
+    re_candidates: int = 2
+    ed_candidates_min: int = 2
+    ed_candidates_max: int = 3
+    negative_share: float = 0.15
+    instance_datasets: Tuple[str, ...] = WIKIDATA_SETS
+    instances_per_dataset: int = 60
+    definition_docs: int = 120
+    classes_per_definition: int = 3
+    quoting: str = "python"
+    eval_limit: int = 100
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+                _bad(f.name, "a number >= 0", value)
+        if not 0.0 <= self.negative_share < 1.0:
+            _bad("negative_share", "a share in [0, 1)", self.negative_share)
+        for name in ("ner_candidates", "re_candidates", "ed_candidates_min",
+                     "classes_per_definition"):
+            if getattr(self, name) < 1:
+                _bad(name, "at least 1", getattr(self, name))
+        if self.ed_candidates_max < self.ed_candidates_min:
+            _bad("ed_candidates_max", f">= ed_candidates_min ({self.ed_candidates_min})",
+                 self.ed_candidates_max)
+        for task in self.tasks:
+            if task not in TASKS:
+                _bad("tasks", f"a subset of {TASKS}", self.tasks)
+        for name in self.held_out + self.sft_datasets + self.instance_datasets:
+            if name not in CATALOG:
+                _bad("held_out/sft_datasets/instance_datasets",
+                     f"catalog names ({', '.join(CATALOG)})", name)
+        if self.quoting not in ("python", "reference"):
+            _bad("quoting", "'python' or 'reference'", self.quoting)
+
+    @classmethod
+    def gpu(cls, **overrides: object) -> "DataSettings":
+        """The reference-sized profile: all records, reference candidate counts."""
+        big = cls(sft_per_dataset_task=0, max_text_chars=0, max_sample_chars=0,
+                  max_description_chars=0, ner_candidates=16, re_candidates=8,
+                  ed_candidates_min=3, ed_candidates_max=4, instances_per_dataset=0,
+                  definition_docs=0, classes_per_definition=8, eval_limit=0)
+        return replace(big, **overrides)  # type: ignore[arg-type]
+
+
+def _bad(name: str, expected: str, value: object) -> None:
+    raise ValueError(Errors.E255.format(name=name, expected=expected, value=value))
