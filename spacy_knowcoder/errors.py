@@ -90,6 +90,10 @@ class Warnings(metaclass=ErrorsWithCodes):
             "{reason}. The endpoint is still used for completions; fix the 'endpoint' "
             "setting if requests fail.")
     # -- W400+ visualization (add below this line)
+    W400 = ("Skipped {count} mention(s) or arc(s) of doc '{doc}' in the visualization "
+            "because they do not fit its text: {first}. Expected character offsets "
+            "with 0 <= start < end <= len(text) (end exclusive) and arcs between "
+            "mentions that do not overlap. The rest of the doc is shown.")
     # -- W450+ evaluation, report, project, packaging (add below this line)
     W450 = ("{count} gold entities of '{path}' overlap others and cannot all be in "
             "doc.ents; the longest non-overlapping ones are kept in doc.ents and all of "
@@ -321,6 +325,25 @@ class Errors(metaclass=ErrorsWithCodes):
     E352 = ("The spacy_knowcoder.KnowCoder task got {got}. Pass exactly one of 'schema' "
             "(a dict) or 'schema_file' (a .json or .py schema file) in the task config.")
     # -- E400+ visualization (add below this line)
+    E400 = ("Cannot visualize '{path}': unknown file type '{suffix}'. Expected a "
+            "DocBin (.spacy) or a predictions file in the benchmark JSONL format "
+            "(.jsonl or .json, one object per line). Fix: rename the file or convert it.")
+    E401 = ("Line {line} of '{path}' is not a JSON object: {reason}. Expected one "
+            "record per line such as {{\"text\": \"...\", \"entities\": [...]}}. "
+            "Fix: write the file with one JSON object per line (JSONL).")
+    E402 = ("The record {where} cannot be visualized: it has no string 'text' "
+            "(found {found}). Expected a benchmark record {{\"text\": ..., "
+            "\"entities\": [...], \"relations\": [...], \"events\": [...]}}.")
+    E403 = ("Cannot visualize an object of type {type}. Expected spaCy Docs or "
+            "benchmark records (dicts). Fix: pass nlp(text) or the parsed JSONL lines.")
+    E404 = ("Could not serve the visualization on {host}:{port}: {reason}. Fix: "
+            "choose another port with --port, or 0 to pick a free one.")
+    E405 = ("Could not read the DocBin '{path}': {reason}. Expected a file written "
+            "by DocBin.to_disk (e.g. 'knowcoder' predictions saved as .spacy). The "
+            "file may be truncated or not a DocBin; write it again.")
+    E406 = ("Found no docs to visualize in '{path}'. Expected at least one doc "
+            "(DocBin) or one JSON record (JSONL). Fix: check the file, or that "
+            "--limit is at least 1.")
     # -- E450+ evaluation, report, project, packaging (add below this line)
     E450 = ("Line {line} of the benchmark file '{path}' is not valid JSON ({reason}). "
             "Expected one JSON object per line: {{\"id\", \"text\", \"entities\", "

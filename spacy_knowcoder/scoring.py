@@ -1,89 +1,128 @@
-"""P/R/F1 for entities, relations and events, through spaCy's ``Scorer``/``PRFScore``.
+"""P/R/F1 for entities, relations and events, through spaCy's ``Scorer``.
 
-Keys (all floats, or ``None`` when nothing was annotated or predicted):
+Keys (floats, or ``None`` when nothing was annotated or predicted):
 
 - ``ents_p/r/f``, ``ents_per_type``: ``Scorer.score_spans`` on ``doc.ents``;
-- ``rel_p/r/f``, ``rel_per_type``: strict relations (head and tail offsets + label);
-- ``event_trigger_id_p/r/f``: trigger offsets; ``event_trigger_p/r/f``: offsets + type;
+- ``rel_p/r/f``, ``rel_per_type``: strict relations (head and tail offsets and
+  entity types + relation label); ``rel_boundary_p/r/f``: offsets + label;
+- ``event_trigger_id_p/r/f``: trigger offsets; ``event_trigger_p/r/f`` (and
+  ``event_trigger_per_type``): offsets + type;
 - ``event_argument_id_p/r/f``: (event type, argument offsets);
-  ``event_argument_p/r/f``: (event type, role, argument offsets).
+  ``event_argument_p/r/f``: (event type, role, argument offsets);
+- ``spans_knowcoder_p/r/f`` and ``spans_knowcoder_per_type``: one row per task
+  above and their micro average. ``spacy benchmark accuracy`` prints only the
+  score keys it knows; with ``--spans-key knowcoder`` (``-sk knowcoder``) it
+  prints this summary as its "SPAN" row and a per-task table, so entity,
+  relation and event scores appear in its output.
+
+The relation and event keys use the item definitions of
+``evaluation.metrics`` (one implementation for ``knowcoder score`` and spaCy).
 
 Example:
+    >>> import spacy
     >>> from spacy.training import Example
-    >>> scores = score_knowcoder([])  # doctest: +SKIP
+    >>> nlp = spacy.blank("en")
+    >>> gold = nlp("Ann met Bob.")
+    >>> gold.ents = [gold.char_span(0, 3, label="person")]
+    >>> scores = score_knowcoder([Example(nlp("Ann met Bob."), gold)])
+    >>> scores["ents_r"], scores["rel_f"]
+    (0.0, None)
+    >>> scores["spans_knowcoder_per_type"]["entities"]["r"]
+    0.0
 """
-from collections import defaultdict
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
-from spacy.scorer import PRFScore, Scorer
+from spacy.scorer import Scorer
 from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import registry
 
-from .extensions import EVENTS, RELATIONS
+from .evaluation.metrics import Counts, LabelMatcher, METRICS, match_items
+from .extensions import EVENTS, RELATIONS, register_extensions
 
-Key = Tuple[Any, ...]
-
-
-def _relation_keys(doc: Doc) -> Set[Key]:
-    return {(r["head"]["start"], r["head"]["end"], r["tail"]["start"], r["tail"]["end"],
-             r["label"]) for r in doc._.get(RELATIONS)}
-
-
-def _trigger_id_keys(doc: Doc) -> Set[Key]:
-    return {(e["trigger"]["start"], e["trigger"]["end"]) for e in doc._.get(EVENTS)}
-
-
-def _trigger_keys(doc: Doc) -> Set[Key]:
-    return {(e["trigger"]["start"], e["trigger"]["end"], e["type"]) for e in doc._.get(EVENTS)}
-
-
-def _argument_id_keys(doc: Doc) -> Set[Key]:
-    return {(e["type"], a["start"], a["end"]) for e in doc._.get(EVENTS)
-            for a in e.get("arguments", [])}
+#: ``--spans-key`` for ``spacy benchmark accuracy`` that shows the task summary.
+SUMMARY_KEY = "knowcoder"
+# spaCy score prefix -> (metric of evaluation.metrics, row of the summary table)
+_DOC_METRICS: Tuple[Tuple[str, str, str], ...] = (
+    ("rel", "re_strict", "relations"),
+    ("rel_boundary", "re_boundaries", "relations (boundary)"),
+    ("event_trigger_id", "ed_trigger_id", "event triggers (id)"),
+    ("event_trigger", "ed_trigger_cls", "event triggers"),
+    ("event_argument_id", "eae_arg_id", "event args (id)"),
+    ("event_argument", "eae_arg_cls", "event args"),
+)
+_PER_TYPE = {"rel", "event_trigger"}
+# Rows that enter the micro average (the identification/boundary rows repeat them).
+_SUMMED = ("entities", "relations", "event triggers", "event args")
 
 
-def _argument_keys(doc: Doc) -> Set[Key]:
-    return {(e["type"], a["role"], a["start"], a["end"]) for e in doc._.get(EVENTS)
-            for a in e.get("arguments", [])}
+def _doc_record(doc: Doc, ents: bool = False) -> Dict[str, Any]:
+    record: Dict[str, Any] = {"text": doc.text, "relations": doc._.get(RELATIONS),
+                              "events": doc._.get(EVENTS)}
+    if ents:
+        record["entities"] = [{"start": e.start_char, "end": e.end_char, "label": e.label_,
+                               "text": e.text} for e in doc.ents]
+    return record
 
 
-def _prf(examples: List[Example], keys: Callable[[Doc], Set[Key]], prefix: str,
-         label_of: Optional[Callable[[Key], str]] = None) -> Dict[str, Any]:
-    """Micro P/R/F of key sets; per label too when ``label_of`` is given."""
-    total = PRFScore()
-    per_label: Dict[str, PRFScore] = defaultdict(PRFScore)
+def _count(examples: List[Example], metric: str,
+           label_matches: Optional[LabelMatcher] = None) -> Tuple[Counts, Dict[str, Counts]]:
+    items = METRICS[metric]
+    total, per_label = Counts(), {}
     for example in examples:
-        predicted, gold = keys(example.predicted), keys(example.reference)
-        total.score_set(predicted, gold)
-        for label in {label_of(k) for k in predicted | gold} if label_of else ():
-            per_label[label].score_set({k for k in predicted if label_of(k) == label},
-                                       {k for k in gold if label_of(k) == label})
-    scored = len(total) > 0
-    scores: Dict[str, Any] = {
-        f"{prefix}_p": total.precision if scored else None,
-        f"{prefix}_r": total.recall if scored else None,
-        f"{prefix}_f": total.fscore if scored else None,
-    }
-    if label_of is not None:
-        scores[f"{prefix}_per_type"] = {k: v.to_dict() for k, v in sorted(per_label.items())}
-    return scores
+        gold = _doc_record(example.reference, ents=metric.startswith("ner"))
+        pred = _doc_record(example.predicted, ents=metric.startswith("ner"))
+        for label, counts in match_items(items(gold), items(pred), label_matches).items():
+            total.add(counts)
+            per_label.setdefault(label, Counts()).add(counts)
+    return total, per_label
 
 
-def score_knowcoder(examples: Iterable[Example], **kwargs: Any) -> Dict[str, Any]:
+def _prf(prefix: str, total: Counts) -> Dict[str, Optional[float]]:
+    scored = total.tp + total.fp + total.fn > 0
+    return {f"{prefix}_{k}": (getattr(total, k) if scored else None) for k in "prf"}
+
+
+def _spacy_prf(counts: Counts) -> Dict[str, float]:
+    return {"p": counts.p, "r": counts.r, "f": counts.f}
+
+
+def score_knowcoder(examples: Iterable[Example], *,
+                    label_matches: Optional[LabelMatcher] = None,
+                    **kwargs: Any) -> Dict[str, Any]:
     """Score entities, relations and events of predicted against reference docs.
 
     examples (Iterable[Example]): The examples; gold relations/events are read
         from ``example.reference._.relations`` / ``._.events``.
+    label_matches (Callable[[str, str], bool]): Optional hierarchy-aware label
+        matching for relations and events (see ``evaluation.metrics``).
     RETURNS (Dict[str, Any]): The scores (see the module docstring).
     """
+    register_extensions()
     examples = list(examples)
     scores = Scorer.score_spans(examples, "ents", **kwargs)
-    scores.update(_prf(examples, _relation_keys, "rel", label_of=lambda k: str(k[4])))
-    scores.update(_prf(examples, _trigger_id_keys, "event_trigger_id"))
-    scores.update(_prf(examples, _trigger_keys, "event_trigger"))
-    scores.update(_prf(examples, _argument_id_keys, "event_argument_id"))
-    scores.update(_prf(examples, _argument_keys, "event_argument"))
+    summary: Dict[str, Counts] = {}
+    entities, _ = _count(examples, "ner_strict")
+    if entities.tp + entities.fp + entities.fn:
+        summary["entities"] = entities
+    for prefix, metric, row in _DOC_METRICS:
+        total, per_label = _count(examples, metric, label_matches)
+        scores.update(_prf(prefix, total))
+        if prefix in _PER_TYPE:
+            scores[f"{prefix}_per_type"] = {k: _spacy_prf(v) for k, v in sorted(per_label.items())}
+        if total.tp + total.fp + total.fn:
+            summary[row] = total
+    scores.update(_summary(summary))
+    return scores
+
+
+def _summary(rows: Dict[str, Counts]) -> Dict[str, Any]:
+    micro = Counts()
+    for row in _SUMMED:
+        if row in rows:
+            micro.add(rows[row])
+    scores = _prf(f"spans_{SUMMARY_KEY}", micro)
+    scores[f"spans_{SUMMARY_KEY}_per_type"] = {row: _spacy_prf(c) for row, c in rows.items()}
     return scores
 
 

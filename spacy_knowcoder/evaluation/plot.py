@@ -1,0 +1,77 @@
+"""The report's PNG: headline F1 per dataset and task, before vs after training.
+
+One panel per task; in each, one group of bars per dataset plus the mean, the
+baseline (when given) in grey next to the model in colour, values written on
+the bars. matplotlib runs with the Agg backend (no display needed).
+
+Example:
+    >>> report = {"datasets": [{"name": "a", "f1": {"ner": 0.5}}],
+    ...           "mean": {"ner": 0.5}}
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "report.png"
+    >>> plot_report(report, out)
+    >>> out.stat().st_size > 1000
+    True
+"""
+from pathlib import Path
+from typing import Any, List, Mapping, Optional, Union
+
+from ..fileio import atomic_output
+from ..prompting import TASKS
+
+TITLES = {"ner": "NER (strict F1)", "re": "RE (strict F1)",
+          "ed": "ED (trigger classification F1)", "eae": "EAE (argument classification F1)"}
+
+
+def _values(entries: List[Mapping[str, Any]], mean: Mapping[str, Any], task: str,
+            names: List[str]) -> List[Optional[float]]:
+    by_name = {e["name"]: e["f1"].get(task) for e in entries}
+    return [by_name.get(n) for n in names[:-1]] + [mean.get(task)]
+
+
+def plot_report(report: Mapping[str, Any], path: Union[str, Path]) -> None:
+    """Draw the report's chart to ``path`` (PNG, written atomically)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = [t for t in TASKS if t in report["mean"]]
+    baseline = report.get("baseline")
+    fig, axes = plt.subplots(len(tasks), 1, squeeze=False,
+                             figsize=(max(6.0, 1.3 * len(report["datasets"]) + 3),
+                                      3.2 * len(tasks)))
+    for ax, task in zip(axes[:, 0], tasks):
+        entries = [e for e in report["datasets"] if task in e["f1"]]
+        names = [e["name"] for e in entries] + ["mean"]
+        after = _values(entries, report["mean"], task, names)
+        width = 0.38 if baseline else 0.6
+        xs = list(range(len(names)))
+        if baseline:
+            before = _values(baseline["datasets"], baseline["mean"], task, names)
+            _bars(ax, [x - width / 2 for x in xs], before, width, "#9e9e9e", "before (baseline)")
+            xs = [x + width / 2 for x in xs]
+        _bars(ax, xs, after, width, "#1f77b4", "after (model)" if baseline else "model")
+        ax.set_title(TITLES[task], loc="left", fontsize=11, fontweight="bold")
+        ax.set_xticks(range(len(names)), names, rotation=20 if len(names) > 6 else 0,
+                      ha="right" if len(names) > 6 else "center")
+        ax.set_ylim(0, 105)
+        ax.set_ylabel("F1 (%)")
+        ax.grid(axis="y", alpha=0.3)
+        ax.spines[["top", "right"]].set_visible(False)
+        if baseline:
+            ax.legend(loc="upper right", fontsize=8, frameon=False)
+    fig.tight_layout()
+    with atomic_output(path, "wb") as handle:
+        fig.savefig(handle, format="png", dpi=110)
+    plt.close(fig)
+
+
+def _bars(ax: Any, xs: List[float], values: List[Optional[float]], width: float,
+          color: str, label: str) -> None:
+    heights = [100 * v if v is not None else 0.0 for v in values]
+    bars = ax.bar(xs, heights, width, color=color, label=label)
+    for bar, value in zip(bars, values):
+        text = "n/a" if value is None else f"{100 * value:.1f}"
+        ax.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    xytext=(0, 2), textcoords="offset points", ha="center", fontsize=8)

@@ -1,0 +1,114 @@
+"""``knowcoder evaluate`` / ``knowcoder score`` on the real SmolLM2 model.
+
+The scores written by ``evaluate`` are recomputed here from its predictions
+file with a separate, simple implementation; bad input exits non-zero with a
+coded message.
+"""
+import json
+from collections import Counter
+
+import pytest
+from typer.testing import CliRunner
+
+from spacy_knowcoder.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def _items(record, metric):
+    if metric == "ner_strict":
+        return [(e["start"], e["end"], e["label"]) for e in record["entities"]]
+    if metric == "ner_text":
+        return [(e["text"], e["label"]) for e in record["entities"]]
+    if metric == "re_strict":
+        return [(r["head"]["start"], r["head"]["end"], r["head"].get("label"),
+                 r["tail"]["start"], r["tail"]["end"], r["tail"].get("label"), r["label"])
+                for r in record["relations"]]
+    if metric == "ed_trigger_cls":
+        return [(e["trigger"]["start"], e["trigger"]["end"], e["type"]) for e in record["events"]]
+    raise KeyError(metric)
+
+
+def recompute(gold_path, predictions_path, metric):
+    gold = {r["id"]: r for r in map(json.loads, gold_path.read_text().splitlines())}
+    pred = {r["id"]: r for r in map(json.loads, predictions_path.read_text().splitlines())}
+    assert set(gold) == set(pred)
+    tp = fp = fn = 0
+    for key in gold:
+        g, p = Counter(_items(gold[key], metric)), Counter(_items(pred[key], metric))
+        both = sum((g & p).values())
+        tp, fp, fn = tp + both, fp + sum(p.values()) - both, fn + sum(g.values()) - both
+    return tp, fp, fn
+
+
+@pytest.mark.model
+def test_evaluate_real_model_and_recompute_from_predictions(smollm2_dir, dataset, tmp_path):
+    data, labels = dataset
+    out = tmp_path / "eval"
+    result = invoke("evaluate", smollm2_dir, data, labels, "--output", out,
+                    "--tasks", "ner,re,ed", "--max-new-tokens", 24, "--name", "tiny")
+    assert result.exit_code == 0, result.output
+    scores = json.loads((out / "scores.json").read_text())
+    predictions = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    assert [p["id"] for p in predictions] == ["a", "b"]
+    assert scores["dataset"] == "tiny" and scores["n_docs"] == 2
+    assert scores["tasks"] == ["ner", "re", "ed"]
+    for p in predictions:  # nothing invented: every mention is in the text
+        for e in p["entities"]:
+            assert p["text"][e["start"]:e["end"]] == e["text"]
+    for metric in ("ner_strict", "ner_text", "re_strict", "ed_trigger_cls"):
+        m = scores["metrics"][metric]
+        assert (m["tp"], m["fp"], m["fn"]) == recompute(data, out / "predictions.jsonl", metric)
+    assert scores["metrics"]["ner_strict"]["fn"] + scores["metrics"]["ner_strict"]["tp"] == 5
+    assert set(scores["diagnostics"]) >= {"parse_failures", "dropped_classes",
+                                          "dropped_mentions", "hallucinations"}
+    # `knowcoder score` on the same files gives the same numbers
+    rescored = tmp_path / "rescored.json"
+    result = invoke("score", data, out / "predictions.jsonl", labels, "--tasks", "ner,re,ed",
+                    "--output", rescored, "--name", "tiny")
+    assert result.exit_code == 0, result.output
+    assert json.loads(rescored.read_text())["metrics"] == scores["metrics"]
+
+
+def _write(path, lines):
+    path.write_text("".join(lines))
+    return path
+
+
+def test_score_counts_hits_of_a_hand_made_prediction(dataset, records, tmp_path):
+    data, labels = dataset
+    records[0]["entities"] = records[0]["entities"][:1]            # one FN
+    records[1]["entities"][2]["label"] = "person"                  # one FP + one FN
+    preds = _write(tmp_path / "p.jsonl", [json.dumps(r) + "\n" for r in records])
+    out = tmp_path / "s.json"
+    assert invoke("score", data, preds, labels, "-o", out).exit_code == 0
+    ner = json.loads(out.read_text())["metrics"]["ner_strict"]
+    assert (ner["tp"], ner["fp"], ner["fn"]) == (3, 1, 2)
+    assert json.loads(out.read_text())["metrics"]["eae_arg_cls"]["f"] == 1.0
+
+
+def test_bad_input_exits_non_zero_with_a_coded_message(dataset, records, tmp_path):
+    data, labels = dataset
+    wrong_labels = _write(tmp_path / "wrong.json", [json.dumps(
+        {"entity_labels": {"person": "A human.", "organization": "A company."}})])
+    result = invoke("score", data, data, wrong_labels)
+    assert result.exit_code == 1 and "E457" in result.output and "city" in result.output
+    result = invoke("evaluate", "unused-model", data, wrong_labels, "-o", tmp_path / "x")
+    assert result.exit_code == 1 and "E457" in result.output
+    missing = _write(tmp_path / "p.jsonl", [json.dumps(records[0]) + "\n"])
+    result = invoke("score", data, missing, labels)
+    assert result.exit_code == 1 and "E458" in result.output and "b" in result.output
+    empty = _write(tmp_path / "empty.jsonl", ["\n"])
+    result = invoke("evaluate", "unused-model", empty, labels, "-o", tmp_path / "x")
+    assert result.exit_code == 1 and "E455" in result.output
+    result = invoke("evaluate", tmp_path / "no-model", data, labels, "-o", tmp_path / "x")
+    assert result.exit_code == 1 and "E460" in result.output
+    result = invoke("evaluate", "unused", data, tmp_path / "missing.json", "-o", tmp_path)
+    assert result.exit_code == 1 and "E021" in result.output
+    result = invoke("score", data, data, labels, "--tasks", "ner,srl")
+    assert result.exit_code == 1 and "E462" in result.output
+    assert not (tmp_path / "x").exists()
