@@ -62,6 +62,10 @@ class WindowExtraction:
                 self.entities.append(span)
                 self._entity_offsets[(span.start_char, span.end_char)] = label
 
+    def know_entity(self, span: Span) -> None:
+        """Label mentions at ``span`` like it (an entity found by an earlier run)."""
+        self._entity_offsets.setdefault((span.start_char, span.end_char), span.label_)
+
     def add_relations(self, items: Sequence[RelationItem]) -> None:
         """Place RE items: the head/tail occurrences nearest each other."""
         for item in items:

@@ -125,6 +125,8 @@ class Extractor:
         extractions = [WindowExtraction(w, self.schema, self.alignment_mode) for w in windows]
         if "eae" in self.tasks and "ed" not in self.tasks:
             _seed_events(doc, extractions)
+        if "ner" not in self.tasks and self.spans_key in doc.spans:
+            _seed_entities(doc.spans[self.spans_key], extractions)
         return DocState(extractions, _new_diagnostics(len(extractions)))
 
     def jobs(self, task: str, states: Sequence[DocState]) -> list[PromptJob]:
@@ -260,6 +262,16 @@ def _seed_events(doc: Doc, extractions: list[WindowExtraction]) -> None:
             window = extraction.window
             if window.start_char <= event["trigger"]["start"] < window.end_char:
                 extraction.events.append(event)
+                break
+
+
+def _seed_entities(spans: SpanGroup, extractions: list[WindowExtraction]) -> None:
+    """Without NER: label argument mentions by an earlier run's entities (spans_key)."""
+    for span in spans:
+        for extraction in extractions:
+            window = extraction.window
+            if window.start_char <= span.start_char < window.end_char:
+                extraction.know_entity(span)
                 break
 
 
