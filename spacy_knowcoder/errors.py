@@ -254,9 +254,6 @@ class Errors(metaclass=ErrorsWithCodes):
             "{value!r}. Fix the '{name}' value of the [data] settings.")
     E256 = ("Invalid JSON in '{path}' (line {line}): {reason}. Expected {expected}. "
             "Fix: re-download the file from the source named in SOURCE.md.")
-    E257 = ("The mention {mention!r} in '{path}' (line {line}) does not match the "
-            "text at characters {start}-{end} ({found!r}). The raw file's offsets "
-            "are inconsistent with its text; fix or drop that annotation.")
     E258 = ("The label file '{path}' has no description for {kind} {label!r}, which "
             "dataset '{dataset}' uses. Fix: add it to the label file.")
     # -- E300+ training (add below this line)

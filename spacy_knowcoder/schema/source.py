@@ -22,7 +22,7 @@ Example:
 import ast
 import io
 import tokenize
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from ..errors import Errors
 from ..pycode import escape_keyword_identifiers, unescape_identifier
@@ -91,20 +91,27 @@ def _resolve_kinds(classes: Sequence[ast.ClassDef]) -> Dict[str, str]:
     kinds: Dict[str, str] = {}
 
     def kind_of(node: ast.ClassDef) -> str:
-        # Iterative walk up the ancestry, so long chains cannot exhaust the stack.
+        # Iterative walk up the ancestry, so long chains cannot exhaust the stack;
+        # the ancestors met on the way are memoized, so a chain costs linear time.
         seen, current = set(), node
         while current.name not in kinds:
             if current.name in seen:
-                break
+                return _kind_from_shape(node)  # an inheritance cycle
             seen.add(current.name)
             parents = _base_names(current)
             if any(p in _KIND_OF_BASE for p in parents):
-                return next(_KIND_OF_BASE[p] for p in parents if p in _KIND_OF_BASE)
+                return _memo(seen, next(_KIND_OF_BASE[p] for p in parents
+                                        if p in _KIND_OF_BASE))
             defined = [by_name[p] for p in parents if p in by_name and p != current.name]
             if not defined:
-                return _kind_from_shape(current)
+                return _memo(seen, _kind_from_shape(current))
             current = defined[0]
-        return kinds.get(current.name, _kind_from_shape(node))
+        return _memo(seen, kinds[current.name])
+
+    def _memo(names: Set[str], kind: str) -> str:
+        for name in names:
+            kinds.setdefault(name, kind)
+        return kind
 
     for node in classes:
         if not _is_base_class(node):
