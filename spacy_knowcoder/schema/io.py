@@ -19,7 +19,9 @@ from .types import Schema
 def load_schema(path: Union[str, Path]) -> Schema:
     """Read a schema from a ``.json`` or ``.py`` file.
 
-    A JSON file holds either the dict form (``{"entities": {...}, ...}``) or a map
+    A JSON file holds the dict form (``{"entities": {...}, ...}``), a benchmark
+    label file (``{"entity_labels": {...}, "relation_labels": ..., "event_types": ...}``)
+    or a map
     of class name to class-definition source (the KnowCoder evaluation format).
 
     path (str | Path): The file.
@@ -44,7 +46,14 @@ def load_schema(path: Union[str, Path]) -> Schema:
     return _schema_from_json(data, path)
 
 
+# The benchmark label file of DESIGN §5: a schema in other words.
+LABEL_FILE_SECTIONS = {"entity_labels": "entities", "relation_labels": "relations",
+                       "event_types": "events"}
+
+
 def _schema_from_json(data: Any, path: Path) -> Schema:
+    if isinstance(data, dict) and data and set(data) <= set(LABEL_FILE_SECTIONS):
+        data = {LABEL_FILE_SECTIONS[key]: value for key, value in data.items()}
     if isinstance(data, dict) and data and all(isinstance(v, str) for v in data.values()) \
             and not set(data) & set(SECTION_ALIASES):
         return schema_from_class_defs(data, where=str(path))
