@@ -28,11 +28,14 @@ from spacy.util import ensure_path, from_bytes, from_disk, to_bytes, to_disk
 
 from .errors import Errors, Warnings, warn
 from .extensions import register_extensions
-from .extractor import Extractor, warn_dropped
-from .generation.base import GenerationSettings, Generator
+from .extractor import CandidateSelector, Extractor, warn_dropped, whole_schema
+from .generation.base import GenerationSettings, Generator, generate_for_jobs
+from .model_files import copy_model_files, packaged_model_path
 from .prompting import TASKS, Trigger, check_task, render_schema_prefix
 from .schema.build import schema_from_dict, schema_to_dict
 from .schema.io import load_schema
+from .schema.library import SchemaLibrary
+from .schema.selection import lexical_selection
 from .schema.types import Schema
 from .scoring import score_knowcoder
 from .windows import split_into_windows
@@ -41,18 +44,23 @@ DEFAULT_CONFIG: Dict[str, Any] = {
     "model": None,
     "schema": None,
     "schema_file": None,
+    "library": None,
+    "selection": None,
     "tasks": None,
     "labels": {},
     "batch_size": 8,
     "max_new_tokens": 640,
     "device": "cpu",
     "dtype": "auto",
+    "constrained": True,
+    "prefix_cache": True,
     "quoting": "python",
     "annotate_ents": True,
     "overwrite_ents": False,
     "spans_key": "knowcoder",
     "alignment_mode": "expand",
     "store_completions": False,
+    "package_model": False,
     "scorer": {"@scorers": "spacy_knowcoder.scorer.v1"},
 }
 # Tokens kept free besides the text, the schema prefix and the answer: the
@@ -75,29 +83,35 @@ def make_knowcoder(
     model: Optional[str],
     schema: Optional[Dict[str, Any]],
     schema_file: Optional[str],
+    library: Optional[str],
+    selection: Optional[Callable],
     tasks: Optional[List[str]],
     labels: Dict[str, str],
     batch_size: int,
     max_new_tokens: int,
     device: str,
     dtype: str,
+    constrained: bool,
+    prefix_cache: bool,
     quoting: str,
     annotate_ents: bool,
     overwrite_ents: bool,
     spans_key: str,
     alignment_mode: str,
     store_completions: bool,
+    package_model: bool,
     scorer: Optional[Callable],
 ) -> "KnowCoder":
     """Build the ``knowcoder`` component (see ``KnowCoder`` for the settings)."""
     settings = GenerationSettings(max_new_tokens=max_new_tokens, batch_size=batch_size,
-                                  device=device, dtype=dtype)
+                                  device=device, dtype=dtype, constrained=constrained,
+                                  prefix_cache=prefix_cache)
     return KnowCoder(nlp.vocab, name=name, model=model, schema=schema,
-                     schema_file=schema_file, tasks=tasks, labels=labels,
-                     generation=settings, quoting=quoting, annotate_ents=annotate_ents,
+                     schema_file=schema_file, library=library, selection=selection,
+                     tasks=tasks, labels=labels, generation=settings, quoting=quoting, annotate_ents=annotate_ents,
                      overwrite_ents=overwrite_ents, spans_key=spans_key,
                      alignment_mode=alignment_mode, store_completions=store_completions,
-                     scorer=scorer)
+                     package_model=package_model, scorer=scorer)
 
 
 class KnowCoder(Pipe):
@@ -111,6 +125,8 @@ class KnowCoder(Pipe):
         model: Optional[str] = None,
         schema: Optional[Dict[str, Any]] = None,
         schema_file: Optional[str] = None,
+        library: Optional[str] = None,
+        selection: Optional[Callable] = None,
         tasks: Optional[Sequence[str]] = None,
         labels: Optional[Dict[str, str]] = None,
         generation: Optional[GenerationSettings] = None,
@@ -120,13 +136,19 @@ class KnowCoder(Pipe):
         spans_key: str = "knowcoder",
         alignment_mode: str = "expand",
         store_completions: bool = False,
+        package_model: bool = False,
         scorer: Optional[Callable] = score_knowcoder,
     ) -> None:
         """Initialize the component.
 
-        model (str): A local HF directory, a hub id or a ``.gguf`` file.
+        model (str): A local HF directory, a hub id, a ``.gguf`` file, or the URL
+            of an OpenAI-compatible completions server ("http://host:8000/v1").
         schema (dict): The schema in dict form (or give ``schema_file``).
         schema_file (str): A ``.json`` or ``.py`` schema file.
+        library (str): A schema library JSON (``knowcoder schema build``), instead
+            of ``schema``/``schema_file``; each text gets selected classes.
+        selection (Callable): A selection policy (``spacy_knowcoder.lexical_selection.v1``,
+            ``spacy_knowcoder.split_selection.v1``); default with a library: lexical.
         tasks (List[str]): Any of "ner", "re", "ed", "eae", run in that order;
             None runs every task the schema has types for.
         labels (Dict[str, str]): Class name -> spaCy label overrides.
@@ -139,6 +161,9 @@ class KnowCoder(Pipe):
         spans_key (str): The span group for all predicted entities.
         alignment_mode (str): "strict", "expand" or "contract" (see ``align``).
         store_completions (bool): Keep the raw model output in the diagnostics.
+        package_model (bool): ``to_disk`` copies the model files into the pipeline
+            (``<pipe>/model``), so ``spacy package`` ships them; ``from_disk``
+            uses that copy (see docs/packaging.md).
         scorer (Callable): The scoring method.
         """
         register_extensions()
@@ -147,20 +172,24 @@ class KnowCoder(Pipe):
         self.scorer = scorer
         self.generation = generation or GenerationSettings()
         self.cfg: Dict[str, Any] = {
-            "model": model, "schema_file": schema_file, "labels": dict(labels or {}),
+            "model": model, "schema_file": schema_file, "library": library,
+            "labels": dict(labels or {}),
             "quoting": quoting, "annotate_ents": annotate_ents,
             "overwrite_ents": overwrite_ents, "spans_key": spans_key,
             "alignment_mode": alignment_mode, "store_completions": store_completions,
+            "package_model": package_model,
         }
         _check_choice("quoting", quoting, ("python", "reference"))
         _check_choice("alignment_mode", alignment_mode, ("strict", "expand", "contract"))
         self._schema_error: Optional[Exception] = None
+        self.selection = selection
+        self._library: Optional[SchemaLibrary] = None
         self.schema = self._resolve_schema(schema, schema_file)
         self.tasks = self._resolve_tasks(tasks)
         self._generator: Optional[Generator] = None
         self._budget: Optional[int] = None
         self._extractor: Optional[Extractor] = None
-        if model is not None:
+        if model is not None and not package_model:  # a packaged copy comes in from_disk
             from .generation.hf import resolve_model_source
 
             resolve_model_source(model)  # fails early on a path that does not exist
@@ -169,6 +198,8 @@ class KnowCoder(Pipe):
 
     def _resolve_schema(self, schema: Optional[Dict[str, Any]],
                         schema_file: Optional[str]) -> Optional[Schema]:
+        if self.cfg["library"]:
+            return self._resolve_library(schema, schema_file)
         if schema and schema_file:
             raise ValueError(Errors.E015)
         if not schema and not schema_file:
@@ -183,6 +214,33 @@ class KnowCoder(Pipe):
                 self._schema_error = err
                 return None
         return resolved.relabel(self.cfg["labels"]) if self.cfg["labels"] else resolved
+
+    def _resolve_library(self, schema: Any, schema_file: Optional[str]) -> Optional[Schema]:
+        if schema or schema_file:
+            raise ValueError(Errors.E207.format(other="schema" if schema else "schema_file"))
+        try:
+            self._use_library(SchemaLibrary.from_disk(self.cfg["library"]))
+        except FileNotFoundError as err:
+            self._schema_error = err  # a pipeline loaded from disk brings its library
+            return None
+        return self.schema
+
+    def _use_library(self, library: SchemaLibrary) -> None:
+        if self.cfg["labels"]:
+            library.set_labels(self.cfg["labels"])
+        self._library = library
+        self.schema = library.to_schema()
+        self._schema_error = None
+        self._budget = None
+        self._extractor = None
+
+    def _selector(self) -> CandidateSelector:
+        if self._library is None and self.selection is None:
+            return whole_schema
+        policy = self.selection or lexical_selection()
+        if self._library is not None:
+            return policy(self._library)
+        return policy.bind_schema(self._require_schema())
 
     def _resolve_tasks(self, tasks: Optional[Sequence[str]]) -> List[str]:
         if tasks is None:
@@ -219,9 +277,9 @@ class KnowCoder(Pipe):
         if self._generator is None:
             if self.cfg["model"] is None:
                 raise ValueError(Errors.E019)
-            from .generation.hf import HFGenerator
+            from .generation.loading import load_generator
 
-            self._generator = HFGenerator(self.cfg["model"], self.generation)
+            self._generator = load_generator(self.cfg["model"], self.generation)
         return self._generator
 
     @generator.setter
@@ -256,7 +314,7 @@ class KnowCoder(Pipe):
         states = [extractor.start(doc, self._windows(doc)) for doc in docs]
         for task in self.tasks:
             jobs = extractor.jobs(task, states)
-            completions = self.generator.generate([job.prompt for job in jobs]) if jobs else []
+            completions = generate_for_jobs(self.generator, jobs)
             for job, completion in zip(jobs, completions):
                 extractor.apply(job, completion, states[job.doc_index])
         for doc, state in zip(docs, states):
@@ -273,7 +331,7 @@ class KnowCoder(Pipe):
                 self._require_schema(), self.tasks, quoting=cfg["quoting"],
                 alignment_mode=cfg["alignment_mode"], annotate_ents=cfg["annotate_ents"],
                 overwrite_ents=cfg["overwrite_ents"], spans_key=cfg["spans_key"],
-                store_completions=cfg["store_completions"])
+                store_completions=cfg["store_completions"], select=self._selector())
         return self._extractor
 
     def _windows(self, doc: Doc) -> List[Span]:
@@ -298,6 +356,8 @@ class KnowCoder(Pipe):
         return self._budget
 
     def _prefix_for_budget(self, task: str, schema: Schema) -> str:
+        largest = getattr(self.extractor.select, "largest_prompt_schema", None)
+        schema = largest(task) if largest is not None else schema
         triggers = [Trigger(e.class_name, e.class_name) for e in schema.events]
         return render_schema_prefix(task, schema, triggers=triggers)
 
@@ -320,16 +380,30 @@ class KnowCoder(Pipe):
         self._extractor = None
 
     def to_disk(self, path: Any, *, exclude: Iterable[str] = tuple()) -> None:
-        """Save the schema and settings. The model is referenced by ``cfg['model']``."""
+        """Save the schema and settings. The model is referenced by ``cfg['model']``,
+        or, with ``package_model``, copied to ``path / "model"``."""
         path = ensure_path(path)
         serializers = {"cfg": lambda p: srsly.write_json(p, self._state())}
+        if self._library is not None:
+            serializers["library"] = self._library.to_disk
+        if self.cfg.get("package_model") and self.cfg["model"] is not None:
+            serializers["model"] = lambda p: copy_model_files(self.cfg["model"], p)
         to_disk(path, serializers, exclude)
 
     def from_disk(self, path: Any, *, exclude: Iterable[str] = tuple()) -> "KnowCoder":
-        """Load the schema and settings written by ``to_disk``."""
-        deserializers = {"cfg": lambda p: self._load_state(srsly.read_json(p))}
+        """Load the schema and settings written by ``to_disk`` (and a packaged model)."""
+        deserializers = {"cfg": lambda p: self._load_state(srsly.read_json(p)),
+                         "library": lambda p: p.exists() and self._use_library(
+                             SchemaLibrary.from_disk(p)),
+                         "model": self._use_packaged_model}
         from_disk(ensure_path(path), deserializers, exclude)
         return self
+
+    def _use_packaged_model(self, folder: Any) -> None:
+        packaged = packaged_model_path(folder)
+        if packaged is not None:
+            self.cfg["model"] = packaged
+            self._generator = None
 
     def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
         return to_bytes({"cfg": lambda: srsly.json_dumps(self._state())}, exclude)

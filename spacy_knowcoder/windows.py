@@ -2,8 +2,10 @@
 
 Sentence boundaries come from the doc when it has them (a parser or
 senter ran before), else from spaCy's rule-based ``Sentencizer`` (computed, not
-written to the doc). A sentence longer than the budget is cut between tokens.
-Nothing is dropped: the windows cover every token of the doc, in order.
+written to the doc). A sentence longer than the budget is cut between tokens,
+with a warning (W161). Nothing is dropped: the windows cover every token of the
+doc, in order. Relations and events are found within one window, so a relation
+whose head and tail fall in different windows is not seen.
 
 Example:
     >>> import spacy
@@ -15,6 +17,8 @@ from typing import Callable, Iterator, List
 
 from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc, Span
+
+from .errors import Warnings, warn
 
 
 def split_into_windows(doc: Doc, budget: int, count_tokens: Callable[[str], int]) -> List[Span]:
@@ -45,7 +49,10 @@ def _pieces(doc: Doc, budget: int, count_tokens: Callable[[str], int]) -> Iterat
         if count_tokens(sentence.text) <= budget:
             yield sentence
         else:
-            yield from _cut_sentence(sentence, budget, count_tokens)
+            pieces = list(_cut_sentence(sentence, budget, count_tokens))
+            warn(Warnings.W161.format(n_tokens=count_tokens(sentence.text), budget=budget,
+                                      n_pieces=len(pieces), start=sentence.start_char))
+            yield from pieces
 
 
 def _sentences(doc: Doc) -> List[Span]:

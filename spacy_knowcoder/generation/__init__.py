@@ -11,26 +11,38 @@ from .base import (
     GenerationSettings,
     Generator,
     find_list_end,
+    generate_for_jobs,
     list_is_closed,
     open_results_prefix,
     truncate_completion,
 )
+from .constrained import Constraint, ResultsGrammar
 from .hf import HFGenerator, load_model_and_tokenizer, resolve_model_source
+from .loading import load_generator
+from .openai import OpenAIGenerator
+from .prefix_cache import PrefixCache, split_prompt
 from .smollm2 import convert_gguf, find_smollm2_gguf, install_smollm2, is_complete
 
 __all__ = [
+    "Constraint",
     "DEFAULT_STOP_STRINGS",
     "GenerationSettings",
     "Generator",
     "HFGenerator",
+    "OpenAIGenerator",
+    "PrefixCache",
+    "ResultsGrammar",
     "convert_gguf",
     "find_list_end",
     "find_smollm2_gguf",
+    "generate_for_jobs",
     "install_smollm2",
     "is_complete",
     "list_is_closed",
+    "load_generator",
     "load_model_and_tokenizer",
     "open_results_prefix",
     "resolve_model_source",
+    "split_prompt",
     "truncate_completion",
 ]

@@ -11,7 +11,7 @@ Example:
     True
 """
 from dataclasses import dataclass
-from typing import List, Optional, Protocol, Sequence, Tuple, runtime_checkable
+from typing import Any, List, Optional, Protocol, Sequence, Tuple, runtime_checkable
 
 from ..errors import Errors
 from ..parsing import find_list_close
@@ -27,7 +27,13 @@ class Generator(Protocol):
     """What the knowcoder component needs from a text generation backend."""
 
     def generate(self, prompts: Sequence[str]) -> List[str]:
-        """Complete each prompt; return only the new text, in input order."""
+        """Complete each prompt; return only the new text, in input order.
+
+        A backend that can decode under a schema grammar also takes
+        ``constraints`` (one ``constrained.Constraint`` or None per prompt) and
+        says so with a true ``accepts_constraints`` attribute; see
+        ``generate_for_jobs``.
+        """
         ...
 
     def count_tokens(self, text: str) -> int:
@@ -52,6 +58,15 @@ class GenerationSettings:
     stop_at_list_end (bool): Stop a row as soon as its ``results = [...]`` list
         closes (or it starts a new triple-quoted string) and cut the completion
         there.
+    prefix_cache (bool): Compute the KV cache of the prompt part shared by many
+        prompts (system text, classes, instruction) once and reuse it. The
+        outputs are the same as without it (lossless).
+    prefix_cache_size (int): Most prefixes kept (each holds the keys and
+        values of every layer for the prefix's tokens).
+    constrained (bool): Decode with the schema grammar when the caller gives
+        per-prompt constraints (see ``constrained.Constraint``): only candidate
+        class names and roles, only mentions that occur in the text, and the
+        output always parses. Switch off for the model's unconstrained output.
 
     Example:
         >>> GenerationSettings(max_new_tokens=64, batch_size=4).batch_size
@@ -63,6 +78,9 @@ class GenerationSettings:
     device: str = "cpu"
     dtype: str = "auto"
     stop_at_list_end: bool = True
+    prefix_cache: bool = True
+    prefix_cache_size: int = 4
+    constrained: bool = True
 
     def __post_init__(self) -> None:
         _check_positive_int("max_new_tokens", self.max_new_tokens)
@@ -81,13 +99,13 @@ class GenerationSettings:
                     name="dtype", expected=f"one of {', '.join(DTYPES)}", value=self.dtype
                 )
             )
-        if not isinstance(self.stop_at_list_end, bool):
-            raise ValueError(
-                Errors.E104.format(
-                    name="stop_at_list_end", expected="true or false",
-                    value=self.stop_at_list_end,
+        _check_positive_int("prefix_cache_size", self.prefix_cache_size)
+        for name in ("stop_at_list_end", "prefix_cache", "constrained"):
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                raise ValueError(
+                    Errors.E104.format(name=name, expected="true or false", value=value)
                 )
-            )
 
 
 def _check_positive_int(name: str, value: object) -> None:
@@ -235,3 +253,28 @@ def _skip_blanks(text: str, i: int) -> int:
     return i
 
 
+
+
+def generate_for_jobs(generator: Generator, jobs: Sequence[Any]) -> List[str]:
+    """Complete the prompts of extractor jobs, with their constraints if supported.
+
+    A generator with a true ``accepts_constraints`` attribute gets one
+    ``Constraint`` per job (task, candidate classes, argument classes, text);
+    any other generator gets only the prompt strings.
+
+    generator (Generator): The backend.
+    jobs (Sequence[PromptJob]): The jobs (``extractor.PromptJob``).
+    RETURNS (List[str]): One completion per job.
+
+    Example:
+        >>> generate_for_jobs(generator, extractor.jobs("ner", states))  # doctest: +SKIP
+    """
+    if not jobs:
+        return []
+    prompts = [job.prompt for job in jobs]
+    if getattr(generator, "accepts_constraints", False):
+        from .constrained import Constraint
+
+        constraints = [Constraint.of(job) for job in jobs]
+        return generator.generate(prompts, constraints=constraints)  # type: ignore[call-arg]
+    return generator.generate(prompts)

@@ -10,14 +10,16 @@ Example:
     >>> gen.generate(['...\\nOutput:\\n'])  # doctest: +SKIP
     ['results = [\\n\\tPerson("Barack Obama")\\n]']
 """
-import copy
 import os
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..errors import Errors, Warnings, warn
-from .base import GenerationSettings, open_results_prefix, truncate_completion
+from .base import GenerationSettings, open_results_prefix
+from .constrained import Constraint, ResultsGrammar, TokenChooser
+from .decoding import GreedyDecoder, Row
+from .prefix_cache import PrefixCache, split_prompt
+from .token_bytes import vocabulary_bytes
 
 #: A context length to assume when neither config nor tokenizer gives a sane one.
 FALLBACK_CONTEXT = 2048
@@ -28,7 +30,8 @@ _HUB_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0
 class ModelSource(NamedTuple):
     """Where a model comes from.
 
-    kind (str): "dir" (local HF directory), "gguf" (local .gguf file) or "hub".
+    kind (str): "dir" (local HF directory), "gguf" (local .gguf file), "hub" or
+        "endpoint" (an OpenAI-compatible server URL, see ``openai``).
     location (str): The directory, the .gguf file's directory, or the hub id.
     gguf_file (Optional[str]): The .gguf file name for kind "gguf".
     """
@@ -51,6 +54,8 @@ def resolve_model_source(model: Union[str, Path]) -> ModelSource:
         'hub'
     """
     text = str(model)
+    if text.startswith(("http://", "https://")):
+        return ModelSource("endpoint", text)
     path = Path(text).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
@@ -157,45 +162,12 @@ def load_model_and_tokenizer(
         lm = AutoModelForCausalLM.from_pretrained(source.location, **kwargs)
         tok_kwargs = {"gguf_file": source.gguf_file} if source.gguf_file else {}
         tokenizer = AutoTokenizer.from_pretrained(source.location, **tok_kwargs)
-    except OSError as err:
-        raise OSError(Errors.E103.format(model=str(model), reason=err)) from err
+    except Exception as err:  # OSError, JSONDecodeError, SafetensorError (corrupt files), ...
+        reason = f"{type(err).__name__}: {err}"
+        raise OSError(Errors.E103.format(model=str(model), reason=reason)) from err
     lm.to(device)
     lm.eval()
     return lm, tokenizer
-
-
-@lru_cache(maxsize=1)
-def _list_end_criteria_class() -> type:
-    """Define the stopping criterion lazily, as transformers imports torch."""
-    import torch
-    from transformers import StoppingCriteria
-
-    class ListEndCriteria(StoppingCriteria):
-        """Per-row stop once the results list closes or a stop string appears.
-
-        tokenizer: Used to decode each row's new tokens.
-        prompt_length (int): Padded prompt length; new tokens start there.
-        prefixes (List[str]): Per row, the open list the prompt ended with.
-        """
-
-        def __init__(self, tokenizer: Any, prompt_length: int, prefixes: List[str]):
-            self.tokenizer = tokenizer
-            self.prompt_length = prompt_length
-            self.prefixes = prefixes
-            self.done: Optional[torch.Tensor] = None
-
-        def __call__(self, input_ids: torch.Tensor, scores: Any, **kwargs: Any) -> torch.Tensor:
-            if self.done is None:
-                self.done = torch.zeros(input_ids.shape[0], dtype=torch.bool)
-            rows = [i for i in range(input_ids.shape[0]) if not self.done[i]]
-            if rows:
-                new_ids = input_ids[rows, self.prompt_length:].tolist()
-                texts = self.tokenizer.batch_decode(new_ids, skip_special_tokens=True)
-                for row, text in zip(rows, texts):
-                    self.done[row] = truncate_completion(text, self.prefixes[row])[1]
-            return self.done.to(input_ids.device)
-
-    return ListEndCriteria
 
 
 class HFGenerator:
@@ -270,6 +242,13 @@ class HFGenerator:
             eos_token_id=tokenizer.eos_token_id,
             bos_token_id=tokenizer.bos_token_id,
         )
+        self.decoder = GreedyDecoder(model, tokenizer, settings.stop_at_list_end)
+        self.prefix_cache = PrefixCache(settings.prefix_cache_size)
+
+    @property
+    def accepts_constraints(self) -> bool:
+        """Whether ``generate`` uses per-prompt constraints (``settings.constrained``)."""
+        return self.settings.constrained
 
     @property
     def max_context(self) -> int:
@@ -315,17 +294,24 @@ class HFGenerator:
         """
         return len(self.tokenizer(text, add_special_tokens=True)["input_ids"])
 
-    def generate(self, prompts: Sequence[str]) -> List[str]:
+    def generate(self, prompts: Sequence[str],
+                 constraints: Optional[Sequence[Optional[Constraint]]] = None) -> List[str]:
         """Complete prompts greedily; return the new text only, in input order.
 
-        Prompts are sorted by length so that each batch holds prompts of similar
-        length (less padding), then the original order is restored. With
-        ``stop_at_list_end`` each completion ends right after its closing ``]``.
+        Each prompt is tokenized as prefix + suffix (see ``prefix_cache``). With
+        ``prefix_cache`` the prefix's KV cache is computed once and reused for
+        every prompt and batch that shares it. Prompts are grouped by prefix and
+        sorted by length, decoded ``batch_size`` at a time; a row leaves its
+        batch as soon as its list closes. With ``stop_at_list_end`` each
+        completion ends right after its closing ``]``.
 
         prompts (Sequence[str]): Prompt texts without BOS.
+        constraints (Optional[Sequence[Optional[Constraint]]]): One per prompt;
+            used when ``settings.constrained`` is on (None: free decoding).
         RETURNS (List[str]): One completion per prompt.
         RAISES: TypeError (E109) for a single string, ValueError (E105) for a
-            prompt that does not fit the context.
+            prompt that does not fit the context, ValueError (E162) for a
+            constraint list of the wrong length.
 
         Example:
             >>> gen.generate(['...sentence = "Obama spoke."\\nOutput:\\n'])  # doctest: +SKIP
@@ -334,63 +320,72 @@ class HFGenerator:
         if isinstance(prompts, (str, bytes)):
             raise TypeError(Errors.E109.format(type=type(prompts).__name__))
         prompts = list(prompts)
-        encoded = [self.encode(prompt) for prompt in prompts]
-        for ids in encoded:
-            if len(ids) >= self.max_context:
+        if constraints is not None and len(constraints) != len(prompts):
+            raise ValueError(Errors.E162.format(n_constraints=len(constraints),
+                                                n_prompts=len(prompts)))
+        rows, prefixes = self._rows(prompts, constraints)
+        groups: Dict[Tuple[int, ...], List[Row]] = {}
+        for row, prefix in zip(rows, prefixes):
+            groups.setdefault(prefix, []).append(row)
+        for prefix, group in groups.items():
+            group.sort(key=lambda row: -len(row.suffix))
+            size = self.settings.batch_size
+            for start in range(0, len(group), size):
+                batch = group[start:start + size]
+                past = self.prefix_cache.get_or_compute(
+                    prefix, lambda: self.decoder.prefill(prefix)) if prefix else None
+                self.decoder.run(batch, past, len(prefix))
+        cut_off = sum(row.cut_off for row in rows)
+        if cut_off:
+            warn(Warnings.W160.format(n=cut_off, max_new_tokens=self.settings.max_new_tokens))
+        return [row.text for row in rows]
+
+    def encode_split(self, prompt: str) -> Tuple[List[int], List[int]]:
+        """Token ids of a prompt as (prefix ids, suffix ids); see ``split_prompt``.
+
+        The ids are the same whether or not the prefix cache is used.
+
+        prompt (str): Prompt text without BOS.
+        RETURNS (Tuple[List[int], List[int]]): Prefix ids (with BOS, may be
+            empty when the prompt has no ``sentence = `` line) and suffix ids.
+
+        Example:
+            >>> prefix, suffix = gen.encode_split(prompt)  # doctest: +SKIP
+        """
+        prefix, suffix = split_prompt(prompt)
+        if not prefix:
+            return [], self.encode(prompt)
+        prefix_ids = self.encode(prefix)
+        suffix_ids = list(self.tokenizer(suffix, add_special_tokens=False)["input_ids"])
+        return prefix_ids, suffix_ids
+
+    def _rows(self, prompts: List[str], constraints: Optional[Sequence[Optional[Constraint]]]
+              ) -> Tuple[List[Row], List[Tuple[int, ...]]]:
+        rows: List[Row] = []
+        prefixes: List[Tuple[int, ...]] = []
+        use_cache = self.settings.prefix_cache
+        constrained = self.settings.constrained and constraints is not None
+        for i, prompt in enumerate(prompts):
+            prefix, suffix = self.encode_split(prompt)
+            n_tokens = len(prefix) + len(suffix)
+            if n_tokens >= self.max_context:
                 raise ValueError(
-                    Errors.E105.format(n_tokens=len(ids), max_context=self.max_context)
-                )
-        order = sorted(range(len(prompts)), key=lambda i: -len(encoded[i]))
-        results: List[str] = [""] * len(prompts)
-        size = self.settings.batch_size
-        for start in range(0, len(order), size):
-            batch = order[start:start + size]
-            texts = self._generate_batch([encoded[i] for i in batch], [prompts[i] for i in batch])
-            for index, text in zip(batch, texts):
-                results[index] = text
-        return results
+                    Errors.E105.format(n_tokens=n_tokens, max_context=self.max_context))
+            open_prefix = open_results_prefix(prompt) if self.settings.stop_at_list_end else ""
+            constraint = constraints[i] if constrained and constraints is not None else None
+            grammar = ResultsGrammar(constraint) if constraint is not None else None
+            if grammar is not None:
+                open_prefix = open_results_prefix(prompt)
+                self._ensure_chooser()
+            if not use_cache:
+                prefix, suffix = [], prefix + suffix
+            rows.append(Row(i, suffix, self._new_token_budget(n_tokens), open_prefix, grammar))
+            prefixes.append(tuple(prefix))
+        return rows, prefixes
 
-    def _generate_batch(self, ids: List[List[int]], prompts: List[str]) -> List[str]:
-        import torch
-        from transformers import StoppingCriteriaList
-
-        input_ids, attention_mask = self._pad_left(ids)
-        prompt_length = input_ids.shape[1]
-        stop = self.settings.stop_at_list_end
-        prefixes = [open_results_prefix(p) if stop else "" for p in prompts]
-        criteria = StoppingCriteriaList()
-        if stop:
-            criteria.append(_list_end_criteria_class()(self.tokenizer, prompt_length, prefixes))
-        with torch.inference_mode():
-            output = self.model.generate(
-                input_ids=input_ids.to(self.device),
-                attention_mask=attention_mask.to(self.device),
-                generation_config=self._batch_config(prompt_length),
-                stopping_criteria=criteria,
-            )
-        new_ids = output[:, prompt_length:].tolist()
-        texts = self.tokenizer.batch_decode(new_ids, skip_special_tokens=True)
-        if stop:
-            texts = [truncate_completion(t, p)[0] for t, p in zip(texts, prefixes)]
-        return texts
-
-    def _batch_config(self, prompt_length: int) -> Any:
-        config = copy.deepcopy(self.generation_config)
-        config.max_new_tokens = self._new_token_budget(prompt_length)
-        return config
-
-    def _pad_left(self, ids: List[List[int]]) -> Tuple[Any, Any]:
-        import torch
-
-        width = max(len(row) for row in ids)
-        pad = self.tokenizer.pad_token_id
-        input_ids = torch.full((len(ids), width), pad, dtype=torch.long)
-        attention_mask = torch.zeros((len(ids), width), dtype=torch.long)
-        for i, row in enumerate(ids):
-            if row:
-                input_ids[i, width - len(row):] = torch.tensor(row, dtype=torch.long)
-                attention_mask[i, width - len(row):] = 1
-        return input_ids, attention_mask
+    def _ensure_chooser(self) -> None:
+        if self.decoder.chooser is None:
+            self.decoder.chooser = TokenChooser(vocabulary_bytes(self.tokenizer))
 
     def _new_token_budget(self, prompt_length: int) -> int:
         wanted = self.settings.max_new_tokens

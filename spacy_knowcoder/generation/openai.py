@@ -1,0 +1,217 @@
+"""A generation backend that calls an OpenAI-compatible ``/v1/completions`` endpoint.
+
+For users who outgrow one machine: serve the model with vLLM, TGI or llama.cpp
+(all speak the OpenAI completions protocol) and point the component's ``model``
+at the server, e.g. ``"http://127.0.0.1:8000/v1"``. The server does the
+batching and KV caching (vLLM's automatic prefix caching reuses the schema
+prefix the same way the local backend does).
+
+- Prompts are sent ``batch_size`` at a time in one request (``prompt`` is a list).
+- Greedy (``temperature`` 0), ``max_tokens`` = ``max_new_tokens``, stop strings
+  ``\"\"\"`` and ``\\n]`` (the end of a KnowCoder list); the closing ``]`` that the
+  server swallows with its stop string is put back, and the text is cut right
+  after the list closes, like the local backend.
+- 5xx/429 answers, timeouts and refused connections are retried with
+  exponential backoff; then a coded error says what failed.
+- Token counts (for splitting long documents into windows) are estimated
+  conservatively from the UTF-8 length (``bytes_per_token``), as the protocol
+  has no tokenizer endpoint; set ``max_context`` to the server's context.
+- Schema-constrained decoding is a local-backend feature; here the parser
+  drops what is outside the schema or the text (and counts it).
+
+Example:
+    >>> gen = OpenAIGenerator("http://127.0.0.1:8000/v1", GenerationSettings(max_new_tokens=64))  # doctest: +SKIP
+    >>> gen.generate(['...sentence = "Obama spoke."\\nOutput:\\n'])  # doctest: +SKIP
+    ['results = [\\n\\tPerson("Obama")\\n]']
+"""
+import json
+import math
+import time
+import urllib.error
+import urllib.request
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from ..errors import Errors
+from .base import (
+    DEFAULT_STOP_STRINGS,
+    GenerationSettings,
+    find_list_end,
+    open_results_prefix,
+    truncate_completion,
+)
+
+LIST_END_STOP = "\n]"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def is_endpoint(model: str) -> bool:
+    """Whether a ``model`` setting names an HTTP(S) endpoint.
+
+    Example:
+        >>> is_endpoint("http://127.0.0.1:8000/v1"), is_endpoint("models/smollm2-135m")
+        (True, False)
+    """
+    return str(model).startswith(("http://", "https://"))
+
+
+def completions_url(base_url: str) -> str:
+    """The completions URL for a server address (``/v1`` is added when missing).
+
+    Example:
+        >>> completions_url("http://localhost:8000")
+        'http://localhost:8000/v1/completions'
+        >>> completions_url("http://localhost:8000/v1/")
+        'http://localhost:8000/v1/completions'
+    """
+    base = base_url.rstrip("/")
+    if base.endswith("/completions"):
+        return base
+    if not base.endswith("/v1"):
+        base += "/v1"
+    return base + "/completions"
+
+
+class OpenAIGenerator:
+    """Complete KnowCoder prompts with an OpenAI-compatible completions server.
+
+    base_url (str): The server, e.g. "http://127.0.0.1:8000/v1".
+    settings (Optional[GenerationSettings]): max_new_tokens, batch_size,
+        stop_at_list_end (device, dtype and constrained do not apply).
+    model_name (str): The ``model`` field of the request (the served model's name).
+    api_key (Optional[str]): Sent as a Bearer token when given.
+    max_context (int): The served model's context length in tokens.
+    timeout (float): Seconds per request.
+    retries (int): Retries after the first try for 5xx/429, timeouts and
+        connection errors.
+    backoff (float): Seconds before the first retry; doubled after each.
+    bytes_per_token (float): For the conservative token estimate.
+    """
+
+    accepts_constraints = False
+
+    def __init__(self, base_url: str, settings: Optional[GenerationSettings] = None, *,
+                 model_name: str = "default", api_key: Optional[str] = None,
+                 max_context: int = 2048, timeout: float = 120.0, retries: int = 3,
+                 backoff: float = 0.5, bytes_per_token: float = 3.0) -> None:
+        self.url = completions_url(base_url)
+        self.settings = settings if settings is not None else GenerationSettings()
+        self.model_name = model_name
+        self.api_key = api_key
+        self._max_context = max_context
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.bytes_per_token = bytes_per_token
+
+    @property
+    def max_context(self) -> int:
+        """The served model's context length (as configured)."""
+        return self._max_context
+
+    def count_tokens(self, text: str) -> int:
+        """A conservative (high) estimate of the tokens of ``text``.
+
+        Example:
+            >>> OpenAIGenerator("http://x").count_tokens("abcdef")
+            2
+        """
+        return max(1, math.ceil(len(text.encode("utf-8")) / self.bytes_per_token))
+
+    def generate(self, prompts: Sequence[str]) -> List[str]:
+        """Complete prompts on the server; return the new text only, in input order.
+
+        prompts (Sequence[str]): Prompt texts.
+        RETURNS (List[str]): One completion per prompt.
+        RAISES: TypeError (E109) for a single string; ConnectionError (E163)
+            when the server cannot be reached; RuntimeError (E164) for an
+            error status, ValueError (E165) for an answer of the wrong shape.
+        """
+        if isinstance(prompts, (str, bytes)):
+            raise TypeError(Errors.E109.format(type=type(prompts).__name__))
+        prompts = list(prompts)
+        results: List[str] = []
+        size = self.settings.batch_size
+        for start in range(0, len(prompts), size):
+            batch = prompts[start:start + size]
+            texts = self._complete(batch)
+            results.extend(self._finish(prompt, text, reason)
+                           for prompt, (text, reason) in zip(batch, texts))
+        return results
+
+    def _request_body(self, prompts: List[str]) -> Dict[str, Any]:
+        stop = list(DEFAULT_STOP_STRINGS)
+        if self.settings.stop_at_list_end:
+            stop.append(LIST_END_STOP)
+        return {"model": self.model_name, "prompt": prompts, "temperature": 0,
+                "max_tokens": self.settings.max_new_tokens, "stop": stop, "n": 1}
+
+    def _complete(self, prompts: List[str]) -> List[Tuple[str, Optional[str]]]:
+        answer = self._post(self._request_body(prompts))
+        choices = answer.get("choices") if isinstance(answer, dict) else None
+        if not isinstance(choices, list) or len(choices) != len(prompts):
+            raise ValueError(Errors.E165.format(url=self.url, n=len(prompts),
+                                                answer=str(answer)[:200]))
+        ordered: List[Tuple[str, Optional[str]]] = [("", None)] * len(prompts)
+        for position, choice in enumerate(choices):
+            index = choice.get("index", position) if isinstance(choice, dict) else None
+            text = choice.get("text") if isinstance(choice, dict) else None
+            if not isinstance(index, int) or not 0 <= index < len(prompts) \
+                    or not isinstance(text, str):
+                raise ValueError(Errors.E165.format(url=self.url, n=len(prompts),
+                                                    answer=str(choice)[:200]))
+            ordered[index] = (text, _stop_reason(choice))
+        return ordered
+
+    def _finish(self, prompt: str, text: str, reason: Optional[str]) -> str:
+        """Put back the ``]`` a list-end stop swallowed; cut after the list."""
+        if not self.settings.stop_at_list_end:
+            return text
+        prefix = open_results_prefix(prompt)
+        if reason in (None, LIST_END_STOP) and find_list_end(prefix + text) is None:
+            closed = text + LIST_END_STOP
+            if find_list_end(prefix + closed) is not None:
+                text = closed
+        return truncate_completion(text, prefix)[0]
+
+    def _post(self, body: Dict[str, Any]) -> Any:
+        data = json.dumps(body).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        delay = self.backoff
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return _read_json(response.read(), self.url)
+            except urllib.error.HTTPError as err:
+                if err.code not in RETRY_STATUSES or last:
+                    detail = err.read()[:300].decode("utf-8", "replace")
+                    raise RuntimeError(Errors.E164.format(url=self.url, status=err.code,
+                                                          detail=detail)) from err
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
+                if last:
+                    raise ConnectionError(Errors.E163.format(
+                        url=self.url, tries=self.retries + 1, reason=err)) from err
+            time.sleep(delay)
+            delay *= 2
+        raise AssertionError("unreachable")
+
+    def __repr__(self) -> str:
+        return f"OpenAIGenerator({self.url!r}, {self.settings!r})"
+
+
+def _stop_reason(choice: Dict[str, Any]) -> Optional[str]:
+    """Which stop string ended a choice, where the server says so (vLLM: stop_reason)."""
+    if choice.get("finish_reason") not in (None, "stop"):
+        return "length"
+    reason = choice.get("stop_reason")
+    return reason if isinstance(reason, str) else None
+
+
+def _read_json(raw: bytes, url: str) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(Errors.E165.format(url=url, n="?", answer=raw[:200])) from err

@@ -1,0 +1,131 @@
+"""The OpenAI-compatible backend against a real HTTP server on loopback.
+
+The server answers in the ``/v1/completions`` response shape and honours the
+request like a serving engine would: for each prompt it "generates" the
+answer of a small lookup (the sentence's capitalized words as Person items),
+cuts it at the first stop string (which it does not return) and respects
+``max_tokens`` (one token per character here).
+"""
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, Iterator, List
+
+import pytest
+import spacy
+
+from spacy_knowcoder.generation import GenerationSettings
+from spacy_knowcoder.generation.loading import load_generator
+from spacy_knowcoder.generation.openai import OpenAIGenerator
+
+
+def answer_for(prompt: str) -> str:
+    sentence = prompt.rsplit('sentence = "', 1)[-1].split('"', 1)[0]
+    names = [w.strip(".,") for w in sentence.split() if w[:1].isupper()]
+    items = ",\n\t".join(f'Person("{n}")' for n in names)
+    return f"results = [\n\t{items}\n]\nmore text" if names else "results = []\n"
+
+
+class Handler(BaseHTTPRequestHandler):
+    requests: List[Dict[str, Any]] = []
+    failures_left = 0
+
+    def do_POST(self) -> None:  # noqa: N802 - the http.server API
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append({"path": self.path, "body": body})
+        if type(self).failures_left > 0:
+            type(self).failures_left -= 1
+            self._send(503, {"error": "busy"})
+            return
+        if self.path != "/v1/completions":
+            self._send(404, {"error": "not found"})
+            return
+        choices = []
+        for index, prompt in enumerate(body["prompt"]):
+            text, reason = answer_for(prompt), "stop"
+            for stop in body.get("stop", []):
+                cut = text.find(stop)
+                if cut != -1:
+                    text = text[:cut]
+            if len(text) > body["max_tokens"]:
+                text, reason = text[:body["max_tokens"]], "length"
+            choices.append({"index": index, "text": text, "finish_reason": reason})
+        choices.reverse()  # order must come from "index", not from the position
+        self._send(200, {"object": "text_completion", "model": body["model"],
+                         "choices": choices})
+
+    def _send(self, status: int, payload: Dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture()
+def server() -> Iterator[str]:
+    Handler.requests = []
+    Handler.failures_left = 0
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def prompt(sentence: str) -> str:
+    return f'Input:\nclass Person(Entity):\n    pass\nsentence = "{sentence}"\n\nOutput:\n'
+
+
+def test_batches_keep_order_and_restore_the_closing_bracket(server: str) -> None:
+    gen = OpenAIGenerator(server, GenerationSettings(max_new_tokens=200, batch_size=2))
+    sentences = ["Ann met Bob.", "nobody here", "Carl"]
+    out = gen.generate([prompt(s) for s in sentences])
+    assert out == ['results = [\n\tPerson("Ann"),\n\tPerson("Bob")\n]', "results = []",
+                   'results = [\n\tPerson("Carl")\n]']
+    assert len(Handler.requests) == 2  # two batches
+    body = Handler.requests[0]["body"]
+    assert body["temperature"] == 0 and body["max_tokens"] == 200
+    assert '"""' in body["stop"] and "\n]" in body["stop"]
+
+
+def test_cut_off_output_is_not_closed(server: str) -> None:
+    gen = OpenAIGenerator(server, GenerationSettings(max_new_tokens=27))
+    assert gen.generate([prompt("Ann met Bob.")]) == ['results = [\n\tPerson("Ann"),']
+
+
+def test_5xx_is_retried_with_backoff(server: str) -> None:
+    Handler.failures_left = 2
+    gen = OpenAIGenerator(server, GenerationSettings(max_new_tokens=100), backoff=0.01)
+    assert gen.generate([prompt("Ann")]) == ['results = [\n\tPerson("Ann")\n]']
+    assert len(Handler.requests) == 3
+
+
+def test_errors_are_coded(server: str) -> None:
+    Handler.failures_left = 10
+    gen = OpenAIGenerator(server, GenerationSettings(), retries=1, backoff=0.01)
+    with pytest.raises(RuntimeError, match="E164.*503"):
+        gen.generate([prompt("Ann")])
+    Handler.failures_left = 0
+    with pytest.raises(RuntimeError, match="E164.*404"):
+        OpenAIGenerator(server.replace("/v1", "/other/v1"), retries=0).generate(["x"])
+    with pytest.raises(ConnectionError, match="E163"):
+        OpenAIGenerator("http://127.0.0.1:9/v1", retries=1, backoff=0.01).generate(["x"])
+    with pytest.raises(TypeError, match="E109"):
+        gen.generate("one prompt")
+
+
+def test_component_runs_on_the_endpoint(server: str, assert_valid_results) -> None:
+    assert type(load_generator(server, GenerationSettings())).__name__ == "OpenAIGenerator"
+    nlp = spacy.blank("en")
+    nlp.add_pipe("knowcoder", config={"model": server, "tasks": ["ner"],
+                                      "schema": {"entities": {"person": "A human."}}})
+    doc = nlp("Yesterday Ann met Bob in town.")
+    assert [(e.text, e.label_) for e in doc.ents] == [("Yesterday", "person"),
+                                                      ("Ann", "person"), ("Bob", "person")]
+    assert_valid_results(doc)

@@ -1,0 +1,72 @@
+"""The component's fast-inference settings on the real SmolLM2-135M.
+
+- lossless mode (prefix cache, batching, no grammar) writes exactly what a
+  naive one-prompt-at-a-time run without cache writes;
+- constrained mode (the default) always gives completions that parse, with
+  only schema classes and mentions that occur in the text.
+"""
+import pytest
+import spacy
+
+from spacy_knowcoder.extractor import classes_for
+from spacy_knowcoder.generation import GenerationSettings
+from spacy_knowcoder.parsing import parse_completion
+
+pytestmark = pytest.mark.model
+
+SCHEMA = {
+    "entities": {"person": "A human being.", "city": "A large town."},
+    "relations": {"born in": {"description": "The city where a person was born.",
+                              "head": ["person"], "tail": ["city"]}},
+}
+TEXTS = ["Barack Obama was born in Honolulu.", 'Ann said "hi" in Zürich.',
+         "Marie Curie moved from Warsaw to Paris."]
+
+
+def run(smollm2_dir, batch_size: int, **config):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("knowcoder", config={"model": str(smollm2_dir), "schema": SCHEMA,
+                                      "tasks": ["ner", "re"], "max_new_tokens": 16,
+                                      "batch_size": batch_size, "store_completions": True,
+                                      **config})
+    return nlp, list(nlp.pipe(TEXTS))
+
+
+def completions(docs):
+    return [doc._.knowcoder_diagnostics["completions"] for doc in docs]
+
+
+def test_config_reaches_the_generator(smollm2_dir) -> None:
+    nlp = spacy.blank("en")
+    pipe = nlp.add_pipe("knowcoder", config={"model": str(smollm2_dir), "schema": SCHEMA,
+                                             "constrained": False, "prefix_cache": False})
+    assert pipe.generation.constrained is False and pipe.generation.prefix_cache is False
+    with pytest.raises(ValueError, match="constrained"):
+        spacy.blank("en").add_pipe("knowcoder", config={"schema": SCHEMA, "constrained": 3})
+    with pytest.raises(ValueError, match="E104.*prefix_cache"):
+        GenerationSettings(prefix_cache="yes")
+
+
+def test_lossless_mode_equals_a_naive_run(smollm2_dir, assert_valid_results) -> None:
+    _, fast = run(smollm2_dir, batch_size=4, constrained=False, prefix_cache=True)
+    _, naive = run(smollm2_dir, batch_size=1, constrained=False, prefix_cache=False)
+    assert completions(fast) == completions(naive)
+    for doc in fast:
+        assert_valid_results(doc)
+
+
+def test_constrained_mode_output_always_parses(smollm2_dir, assert_valid_results) -> None:
+    nlp, docs = run(smollm2_dir, batch_size=4)
+    schema = nlp.get_pipe("knowcoder").schema
+    argument_classes = ["Entity"] + [e.class_name for e in schema.entities]
+    for doc in docs:
+        diagnostics = doc._.knowcoder_diagnostics
+        assert diagnostics["dropped_classes"] == diagnostics["dropped_items"] == 0
+        assert not diagnostics["incomplete"]
+        for task, outs in diagnostics["completions"].items():
+            for out in outs:
+                result = parse_completion(out, task, classes_for(task, schema),
+                                          argument_classes)
+                assert result.ok, (out, result.problems)
+        assert_valid_results(doc)
+    assert any(len(doc.ents) for doc in docs)

@@ -1,0 +1,126 @@
+"""The knowcoder component with a schema library and a selection policy.
+
+A scripted generator stands in for the model: it answers from the classes the
+prompt defines, so the test sees which classes each prompt showed and that the
+answers of split prompts are merged. Prompts, parsing and writing are real.
+"""
+import re
+from typing import List, Sequence
+
+import pytest
+import spacy
+
+from spacy_knowcoder.schema.library import LibraryClass, SchemaLibrary
+
+TEXT = "Barack Obama was born in Honolulu, a city of Hawaii."
+
+
+def make_library() -> SchemaLibrary:
+    classes = [
+        LibraryClass("entity", "Q5", "person", "A human being.", aliases=("human",)),
+        LibraryClass("entity", "Q82955", "politician", "A person in politics.",
+                     parents=("Q5",)),
+        LibraryClass("entity", "Q515", "city", "A large town.", parents=("Q2221906",)),
+        LibraryClass("entity", "Q2221906", "location", "A place."),
+    ]
+    classes += [LibraryClass("entity", f"X{i}", f"distractor {i}", f"Unrelated thing {i}.")
+                for i in range(40)]
+    classes.append(LibraryClass("relation", "P19", "place of birth", "Where someone was born.",
+                                head=("Q5",), tail=("Q515",)))
+    return SchemaLibrary(classes)
+
+
+class ClassAnswerer:
+    """Answers an NER prompt with the gold mentions of the classes it defines."""
+
+    gold = {"Person": "Barack Obama", "City": "Honolulu"}
+
+    def __init__(self) -> None:
+        self.max_context = 4096
+        self.prompts: List[str] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def generate(self, prompts: Sequence[str]) -> List[str]:
+        self.prompts.extend(prompts)
+        out = []
+        for prompt in prompts:
+            shown = defined_classes(prompt)
+            items = [f'\t{c}("{m}")' for c, m in self.gold.items() if c in shown]
+            out.append("results = [\n" + ",\n".join(items) + "\n]" if items else "results = []")
+        return out
+
+
+def defined_classes(prompt: str) -> List[str]:
+    return [c for c in re.findall(r"^class (\w+)\(", prompt, flags=re.M) if c != "Entity"]
+
+
+def add_pipe(nlp, path, **config):
+    config = {"library": str(path), "tasks": ["ner"],
+              "selection": {"@misc": "spacy_knowcoder.lexical_selection.v1", "budget": 2,
+                            "max_candidates": 4, "lexical_share": 0.5}, **config}
+    pipe = nlp.add_pipe("knowcoder", config=config)
+    pipe.generator = ClassAnswerer()
+    return pipe
+
+
+@pytest.fixture
+def library_path(tmp_path):
+    path = tmp_path / "lib.json"
+    make_library().to_disk(path)
+    return path
+
+
+def test_prompts_show_only_selected_classes_and_split_results_merge(library_path):
+    nlp = spacy.blank("en")
+    pipe = add_pipe(nlp, library_path)
+    doc = nlp(TEXT)
+    prompts = pipe.generator.prompts
+    assert len(prompts) == 2  # 4 candidates, 2 per prompt
+    shown = [defined_classes(p) for p in prompts]
+    assert all(len(classes) == 2 for classes in shown)
+    flat = [c for classes in shown for c in classes]
+    assert not any(c.startswith("Distractor") for c in flat)
+    assert {"City", "Person"} <= set(flat)
+    # City (lexical hit) and Person (prior: most general) sit in different prompts.
+    assert not any({"City", "Person"} <= set(classes) for classes in shown)
+    assert sorted((e.text, e.label_) for e in doc.ents) == [("Barack Obama", "person"),
+                                                           ("Honolulu", "city")]
+
+
+def test_pipeline_with_library_round_trips_without_the_original_file(library_path, tmp_path):
+    nlp = spacy.blank("en")
+    add_pipe(nlp, library_path, labels={"City": "GPE"})
+    nlp.to_disk(tmp_path / "pipeline")
+    library_path.unlink()
+    loaded = spacy.load(tmp_path / "pipeline")
+    pipe = loaded.get_pipe("knowcoder")
+    pipe.generator = ClassAnswerer()
+    doc = loaded(TEXT)
+    assert sorted((e.text, e.label_) for e in doc.ents) == [("Barack Obama", "person"),
+                                                           ("Honolulu", "GPE")]
+    assert len(pipe.generator.prompts) == 2
+
+
+def test_library_and_schema_together_is_an_error(library_path):
+    with pytest.raises(ValueError, match="E207"):
+        add_pipe(spacy.blank("en"), library_path, schema={"entities": {"person": ""}})
+
+
+def test_unknown_class_in_label_mapping_is_an_error(library_path):
+    with pytest.raises(ValueError, match="E200.*Nope"):
+        add_pipe(spacy.blank("en"), library_path, labels={"Nope": "X"})
+
+
+def test_split_selection_over_a_plain_schema():
+    nlp = spacy.blank("en")
+    schema = {"entities": {"person": "A human.", "city": "A town.", "river": "Water."}}
+    pipe = nlp.add_pipe("knowcoder", config={
+        "schema": schema, "selection": {"@misc": "spacy_knowcoder.split_selection.v1",
+                                        "budget": 2}})
+    pipe.generator = ClassAnswerer()
+    doc = nlp(TEXT)
+    assert [defined_classes(p) for p in pipe.generator.prompts] == [["Person", "City"],
+                                                                   ["River"]]
+    assert len(doc.ents) == 2
