@@ -1,0 +1,41 @@
+"""Phase 2: LoRA (reference targets) and full fine-tuning under a DeepSpeed engine."""
+import json
+
+from training.sft import add_lora, sft
+
+from .conftest import make_config
+
+
+def test_lora_sft_lowers_the_response_loss(lora_run):
+    summary, tmp = lora_run["summary"], lora_run["tmp"]
+    rows = [json.loads(line) for line in (tmp / "sft" / "metrics.jsonl").read_text().splitlines()]
+    losses = [r["loss"] for r in rows]
+    assert len(losses) == 10 and sum(losses[-3:]) / 3 < sum(losses[:3]) / 3 - 0.05
+    assert 0 < summary["trainable_parameters"] < summary["parameters"] / 10
+    adapter = json.loads((tmp / "sft" / "adapter" / "adapter_config.json").read_text())
+    assert set(adapter["target_modules"]) == {"q_proj", "k_proj", "v_proj", "o_proj",
+                                              "gate_proj", "up_proj", "down_proj"}
+    assert adapter["r"] == 8 and adapter["lora_dropout"] == 0.1
+    assert summary["tokens_per_second"] > 0
+
+
+def test_lora_targets_every_linear_layer_but_the_head(tiny_llama_dir):
+    from transformers import AutoModelForCausalLM
+
+    from training.config import SFTSettings
+
+    model = add_lora(AutoModelForCausalLM.from_pretrained(tiny_llama_dir), SFTSettings())
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n for n in trainable)
+    assert not any("lm_head" in n or "embed" in n for n in trainable)
+    assert len(trainable) == 2 * 7 * 2  # A and B for 7 modules in 2 layers
+
+
+def test_full_fine_tuning_writes_a_plain_model(tmp_path, tiny_llama_dir, training_data):
+    from transformers import AutoModelForCausalLM
+
+    cfg = make_config(tmp_path, tiny_llama_dir, training_data, sft={"method": "full", "max_steps": 3})
+    summary = sft(cfg)
+    assert summary["trainable_parameters"] == summary["parameters"]
+    model = AutoModelForCausalLM.from_pretrained(tmp_path / "sft" / "model")
+    assert model.config.num_hidden_layers == 2

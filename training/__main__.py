@@ -1,0 +1,7 @@
+"""``python -m training COMMAND CONFIG [--section.key VALUE ...]`` (see training.cli)."""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

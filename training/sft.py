@@ -1,0 +1,117 @@
+"""Phase 2, schema following: instruction tuning with the loss on the response only.
+
+The default is the reference's LoRA setup (KnowCoder sft/: r 32, alpha 64,
+dropout 0.1 on every linear layer but lm_head, lr 3e-4 cosine, warmup 0.1,
+one epoch), with peft under a DeepSpeed engine (the ZeRO JSON named in
+``[sft] deepspeed_config``). ``method = "full"`` fine-tunes every weight
+instead. Prompts are masked (labels -100, see :mod:`training.datasets`).
+LoRA writes ``<output_dir>/adapter`` (merge it with ``python -m training merge``);
+full fine-tuning writes a plain model directory ``<output_dir>/model``.
+
+Example:
+    >>> from training.config import load_config, CONFIG_DIR
+    >>> cfg = load_config(CONFIG_DIR / "default.cfg", {"sft.max_steps": 5})  # doctest: +SKIP
+    >>> sft(cfg)["last_loss"] < sft(cfg)["first_loss"]  # doctest: +SKIP
+    True
+"""
+from pathlib import Path
+from typing import Any, Dict
+
+from spacy_knowcoder.fileio import atomic_directory
+
+from .config import SFTSettings, TrainingConfig
+from .datasets import encode_sft, micro_batches, micro_batches_per_epoch, read_sft
+from .loop import causal_lm_step, run_steps, write_summary
+from .pretrain import _peek_start, build_engine, finished_summary, full_state_dict, load_causal_lm, save_hf_model
+from .runtime import (barrier, check_memory, count_parameters, deepspeed_config, init_distributed,
+                      load_model_config, total_steps, zero_stage)
+
+SECTION = "sft"
+ADAPTER_SUBDIR = "adapter"
+MODEL_SUBDIR = "model"
+
+
+def result_dir(settings: SFTSettings) -> Path:
+    """Where the final adapter (LoRA) or model (full) goes."""
+    return Path(settings.output_dir) / (ADAPTER_SUBDIR if settings.method == "lora" else MODEL_SUBDIR)
+
+
+def fingerprint(settings: SFTSettings, world_size: int) -> Dict[str, Any]:
+    """Settings that a resumed run must share with its checkpoints."""
+    return {"seq_length": settings.seq_length, "micro_batch_size": settings.micro_batch_size,
+            "gradient_accumulation": settings.gradient_accumulation, "seed": settings.seed,
+            "data": str(settings.data), "world_size": world_size, "method": settings.method,
+            "lora_r": settings.lora_r, "model": str(settings.model)}
+
+
+def add_lora(model: Any, settings: SFTSettings) -> Any:
+    """Wrap a causal LM with peft LoRA adapters on the configured linear layers."""
+    from peft import LoraConfig, TaskType, get_peft_model
+
+    config = LoraConfig(task_type=TaskType.CAUSAL_LM, r=settings.lora_r, lora_alpha=settings.lora_alpha,
+                        lora_dropout=settings.lora_dropout, target_modules=list(settings.lora_target_modules),
+                        bias="none")
+    return get_peft_model(model, config)
+
+
+def sft(cfg: TrainingConfig) -> Dict[str, Any]:
+    """Run (or resume) phase 2 and save the adapter or the fine-tuned model.
+
+    cfg (TrainingConfig): The validated config; ``cfg.sft`` is used.
+    RETURNS (Dict[str, Any]): The run summary (also in summary.json).
+    """
+    settings = cfg.sft
+    world = init_distributed()
+    output_dir, target = Path(settings.output_dir), result_dir(settings)
+    done = finished_summary(output_dir, target)
+    if done and done.get("total_steps") == settings.max_steps and settings.max_steps:
+        return done
+    ds_config = deepspeed_config(settings, SECTION)
+    model_config = load_model_config(settings.model, SECTION)
+    n_params = count_parameters(model_config)
+    trainable_guess = n_params if settings.method == "full" else n_params // 20
+    check_memory(model_config, n_params, trainable_guess, settings, SECTION, zero_stage(ds_config),
+                 world["world_size"])
+    tokenizer, examples = _load_data(settings)
+    model = load_causal_lm(settings.model, settings)
+    if settings.method == "lora":
+        model = add_lora(model, settings)
+        if settings.gradient_checkpointing:
+            model.enable_input_require_grads()
+    n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    per_epoch = micro_batches_per_epoch(len(examples), settings.micro_batch_size, world["world_size"])
+    total = total_steps(settings, per_epoch)
+    engine = build_engine(model, settings, ds_config, total)
+    start = _peek_start(output_dir)
+    batches = micro_batches(examples, settings.micro_batch_size, settings.seed,
+                            start=start * settings.gradient_accumulation, rank=world["rank"],
+                            world=world["world_size"])
+    step_fn = causal_lm_step(engine, batches, settings.gradient_accumulation)
+    summary = run_steps(engine, step_fn, settings, SECTION, output_dir, total, world,
+                        fingerprint(settings, world["world_size"]))
+    _save_result(engine, tokenizer, settings, zero_stage(ds_config), world["rank"])
+    summary.update({"result_dir": str(result_dir(settings)), "method": settings.method,
+                    "parameters": n_params, "trainable_parameters": n_trainable, "examples": len(examples)})
+    write_summary(output_dir, summary, world["rank"])
+    return summary
+
+
+def _load_data(settings: SFTSettings) -> tuple:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(settings.model)
+    records = read_sft(settings.data, SECTION)
+    return tokenizer, encode_sft(records, tokenizer, settings.seq_length, settings.data, SECTION)
+
+
+def _save_result(engine: Any, tokenizer: Any, settings: SFTSettings, stage: int, rank: int) -> None:
+    target = result_dir(settings)
+    if settings.method == "full":
+        save_hf_model(engine, tokenizer, target, stage, rank)
+        return
+    state = full_state_dict(engine, stage, rank)
+    if rank == 0:
+        with atomic_directory(target) as tmp:
+            engine.module.save_pretrained(tmp, state_dict=state)
+            tokenizer.save_pretrained(tmp)
+    barrier()
