@@ -88,7 +88,13 @@ def build_data(cfg: TrainingConfig) -> Dict[str, Any]:
     settings_cls = data_settings_class()
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.data.items()}
     settings = settings_cls(**values) if settings_cls is not None else values
-    result = data_module.build_training_data(settings, cfg.paths.data_root, cfg.paths.data_dir)
+    library = None
+    if cfg.paths.schema_library:
+        from spacy_knowcoder.schema.library import SchemaLibrary
+
+        library = SchemaLibrary.from_disk(cfg.paths.schema_library).to_schema()
+    result = data_module.build_training_data(settings, cfg.paths.data_root, cfg.paths.data_dir,
+                                             schema_library=library)
     if dataclasses.is_dataclass(result):
         return {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(result).items()}
     return result if isinstance(result, dict) else {"result": str(result)}

@@ -46,12 +46,16 @@ class PathsSettings:
     data_root (str): The raw data mirror read by build-data (``../shared/data``).
     data_dir (str): Where build-data writes the training JSONL files.
     output_dir (str): Root of all training outputs.
+    schema_library (str): A schema library JSON (``knowcoder schema build``) whose
+        classes become the schema-definition documents; "" uses the labels of the
+        Wikidata-aligned datasets instead.
     """
 
     base_model: str = "models/smollm2-135m"
     data_root: str = "../shared/data"
     data_dir: str = "training/out/data"
     output_dir: str = "training/out"
+    schema_library: str = ""
 
 
 @dataclass

@@ -32,7 +32,7 @@ import srsly
 
 from spacy_knowcoder.errors import Errors
 
-from .config import TrainSettings
+from .config import CONFIG_DIR, TrainSettings
 
 #: DeepSpeed keys that the training config owns: JSON key -> settings field.
 OWNED_KEYS = {
@@ -80,8 +80,14 @@ def barrier() -> None:
 
 
 def read_deepspeed_json(path: str, section: str) -> Dict[str, Any]:
-    """Read a DeepSpeed JSON and reject keys the training config owns (E308, E309)."""
+    """Read a DeepSpeed JSON and reject keys the training config owns (E308, E309).
+
+    A relative path is looked up from the working directory first, then in
+    ``training/configs`` (so ``deepspeed/zero1.json`` works from anywhere).
+    """
     file = Path(path)
+    if not file.is_absolute() and not file.is_file() and (CONFIG_DIR / file).is_file():
+        file = CONFIG_DIR / file
     if not file.is_file():
         raise ValueError(Errors.E309.format(path=path, section=section, reason="the file does not exist"))
     try:
