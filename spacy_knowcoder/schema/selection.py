@@ -82,7 +82,7 @@ class SelectionSettings:
     """
 
     budget: int = 16
-    max_candidates: int = 64
+    max_candidates: int = 96
     lexical_share: float = 0.5
     ancestor_depth: int = 2
     max_df: float = 0.05
@@ -286,7 +286,7 @@ class SelectionPolicy:
 
 
 @registry.misc("spacy_knowcoder.lexical_selection.v1")
-def lexical_selection(budget: int = 16, max_candidates: int = 64, lexical_share: float = 0.5,
+def lexical_selection(budget: int = 16, max_candidates: int = 96, lexical_share: float = 0.5,
                       ancestor_depth: int = 2, max_df: float = 0.05) -> SelectionPolicy:
     """Lexical retrieval + taxonomy expansion + priors, split into prompts of ``budget``."""
     return SelectionPolicy(SelectionSettings(budget, max_candidates, lexical_share,
