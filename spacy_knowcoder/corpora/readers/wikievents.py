@@ -2,8 +2,9 @@
 
 A document has ``text``, ``sentences`` (tokens with character offsets into
 ``text``), ``entity_mentions`` and ``event_mentions`` (doc token indices, with
-``sent_idx``). Each sentence becomes a record whose text is the original
-slice of the document; arguments outside the trigger's sentence are left out
+``sent_idx``). Each sentence becomes a record whose text is the
+sentence's tokens joined by spaces (the files' character offsets drift from
+their ``text`` in places); arguments outside the trigger's sentence are left out
 (counted in a W250 warning). KAIROS types become short natural labels
 (``Life.Die.Unspecified`` -> ``die``; see ``kairos_labels``), roles snake_case.
 
@@ -53,19 +54,32 @@ def read_wikievents(path: Path, label_map: Mapping[str, str], *,
     for line, doc in read_jsonl(path, expected="a WikiEvents document object"):
         require(doc, ("doc_id", "text", "sentences", "tokens", "entity_mentions",
                       "event_mentions"), path, line, "WikiEvents document")
-        token_chars = [(tok[1], tok[2]) for sent in doc["sentences"] for tok in sent[0]]
-        sentence_of = [i for i, sent in enumerate(doc["sentences"]) for _ in sent[0]]
+        # The tokens' character offsets do not always match doc["text"] (they
+        # drift in some documents), so each sentence's text is rebuilt from its
+        # tokens, joined by single spaces, with offsets computed here.
+        token_chars: List[Tuple[int, int]] = []
+        sentence_of: List[int] = []
+        texts: List[str] = []
+        for index, sentence in enumerate(doc["sentences"]):
+            words = [tok[0] for tok in sentence[0]]
+            position = 0
+            for word in words:
+                token_chars.append((position, position + len(word)))
+                sentence_of.append(index)
+                position += len(word) + 1
+            texts.append(" ".join(words))
         entities = {m["id"]: m for m in doc["entity_mentions"]}
         by_sentence: Dict[int, List[Dict[str, Any]]] = {}
         for event in doc["event_mentions"]:
-            sent = event["trigger"].get("sent_idx", sentence_of[event["trigger"]["start"]])
-            by_sentence.setdefault(sent, []).append(event)
-        for index, sentence in enumerate(doc["sentences"]):
-            start, end = sentence[0][0][1], sentence[0][-1][2]
-            text = doc["text"][start:end]
+            trigger = event["trigger"]
+            if sentence_of[trigger["start"]] != sentence_of[trigger["end"] - 1]:
+                dropped += 1  # a trigger across a sentence boundary fits no record
+                continue
+            by_sentence.setdefault(sentence_of[trigger["start"]], []).append(event)
+        for index, text in enumerate(texts):
             events = []
             for event in by_sentence.get(index, []):
-                built, lost = _event(path, line, text, start, token_chars, sentence_of, index,
+                built, lost = _event(path, line, text, token_chars, sentence_of, index,
                                      entities, event, label_map, dataset)
                 events.append(built)
                 dropped += lost
@@ -75,7 +89,7 @@ def read_wikievents(path: Path, label_map: Mapping[str, str], *,
                                   "another sentence than its trigger"))
 
 
-def _event(path: Path, line: int, text: str, base: int,
+def _event(path: Path, line: int, text: str,
            token_chars: List[Tuple[int, int]], sentence_of: List[int], index: int,
            entities: Mapping[str, Dict[str, Any]], event: Dict[str, Any],
            label_map: Mapping[str, str], dataset: str) -> Tuple[Dict[str, Any], int]:
@@ -83,7 +97,7 @@ def _event(path: Path, line: int, text: str, base: int,
     if raw not in label_map:
         raise ValueError(Errors.E251.format(label=raw, path=path, line=line, dataset=dataset,
                                             known=f"{len(label_map)} KAIROS types"))
-    trigger = _span(text, base, token_chars, event["trigger"]["start"], event["trigger"]["end"])
+    trigger = _span(text, token_chars, event["trigger"]["start"], event["trigger"]["end"])
     arguments, lost = [], 0
     for argument in event.get("arguments", []):
         entity = entities.get(argument["entity_id"])
@@ -94,18 +108,15 @@ def _event(path: Path, line: int, text: str, base: int,
         if sentence_of[entity["start"]] != index:
             lost += 1
             continue
-        item = _span(text, base, token_chars, entity["start"], entity["end"])
+        if sentence_of[entity["end"] - 1] != index:
+            lost += 1
+            continue
+        item = _span(text, token_chars, entity["start"], entity["end"])
         item["role"] = role_name(argument["role"])
         arguments.append(item)
     return {"trigger": trigger, "type": label_map[raw], "arguments": arguments}, lost
 
 
-def _span(text: str, base: int, token_chars: List[Tuple[int, int]], start: int,
+def _span(text: str, token_chars: List[Tuple[int, int]], start: int,
           end: int) -> Dict[str, Any]:
-    first, last = token_chars[start][0] - base, token_chars[end - 1][1] - base
-    # Some WikiEvents token offsets include surrounding spaces; trim them.
-    while first < last and text[first].isspace():
-        first += 1
-    while last > first and text[last - 1].isspace():
-        last -= 1
-    return mention(text, first, last)
+    return mention(text, token_chars[start][0], token_chars[end - 1][1])
