@@ -267,8 +267,9 @@ def check_labels(records: Iterable[Record], labels: LabelSet, *, data: PathLike 
         used["entity labels"].update(e["label"] for e in record["entities"])
         for relation in record["relations"]:
             used["relation labels"].add(relation["label"])
+            # "entity" is the untyped base class, which every label file has.
             used["entity labels"].update(relation[s]["label"] for s in ("head", "tail")
-                                         if relation[s].get("label"))
+                                         if relation[s].get("label") not in (None, "entity"))
         for event in record["events"]:
             used["event types"].add(event["type"])
             used["event roles"].update(f"{event['type']}.{a['role']}"

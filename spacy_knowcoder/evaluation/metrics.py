@@ -140,10 +140,21 @@ def ner_text(record: Record) -> List[Item]:
     return [(e["label"], (_mention_text(record, e),)) for e in _entities(record)]
 
 
+# A head or tail with no type: the base ``Entity`` class in the prompt, written
+# as label None by the component and as "entity" by readers of untyped data.
+UNTYPED_LABELS = (None, "entity")
+
+
+def argument_type(mention: Mapping[str, Any]) -> Optional[str]:
+    """The entity type of a relation side; None when it is untyped."""
+    label = mention.get("label")
+    return None if label in UNTYPED_LABELS else label
+
+
 def re_strict(record: Record) -> List[Item]:
     """Relations as (relation, (head span + type, tail span + type))."""
-    return [(r["label"], _span(r["head"]) + (r["head"].get("label"),)
-             + _span(r["tail"]) + (r["tail"].get("label"),)) for r in _relations(record)]
+    return [(r["label"], _span(r["head"]) + (argument_type(r["head"]),)
+             + _span(r["tail"]) + (argument_type(r["tail"]),)) for r in _relations(record)]
 
 
 def re_boundaries(record: Record) -> List[Item]:

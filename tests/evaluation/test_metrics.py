@@ -156,3 +156,21 @@ def test_scores_agree_with_an_independent_recount(seed):
     scores = score_records(pairs, list(TASK_METRICS))
     for metric, result in scores.items():
         assert (result["p"], result["r"], result["f"]) == pytest.approx(recount(pairs, metric))
+
+
+def test_untyped_relation_sides_match_whether_none_or_entity():
+    """Readers write "entity" for untyped heads/tails, the component writes None."""
+    from spacy_knowcoder.evaluation.metrics import re_strict
+
+    text = "The company fabricates plastic chairs."
+    gold = {"id": "1", "text": text, "entities": [], "events": [], "relations": [
+        {"label": "product of", "head": {"start": 31, "end": 37, "text": "chairs", "label": "entity"},
+         "tail": {"start": 4, "end": 11, "text": "company", "label": "entity"}}]}
+    pred = {**gold, "relations": [
+        {"label": "product of", "head": {"start": 31, "end": 37, "text": "chairs", "label": None},
+         "tail": {"start": 4, "end": 11, "text": "company", "label": None}}]}
+    typed = {**gold, "relations": [
+        {"label": "product of", "head": {"start": 31, "end": 37, "text": "chairs", "label": "product"},
+         "tail": {"start": 4, "end": 11, "text": "company", "label": None}}]}
+    assert re_strict(gold) == re_strict(pred)
+    assert re_strict(gold) != re_strict(typed)
