@@ -188,3 +188,20 @@ def triggers_of_instruction(instruction: str) -> List[Trigger]:
         trigger, _, event_type = item.partition('" is the trigger of event type "')
         triggers.append(Trigger(text=trigger[1:], event_type=event_type[:-1]))
     return triggers
+
+
+EMPTY_RESULTS = "results = []"
+
+
+def render_results(items: Sequence[str]) -> str:
+    """The ``results = [...]`` answer of KnowCoder's data for some item lines.
+
+    Example:
+        >>> render_results(['Person("Ann")'])
+        'results = [\\n\\tPerson("Ann")\\n]'
+        >>> render_results([])
+        'results = []'
+    """
+    if not items:
+        return EMPTY_RESULTS
+    return "results = [\n\t" + ",\n\t".join(items) + "\n]"

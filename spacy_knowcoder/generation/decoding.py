@@ -26,11 +26,9 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Sequence, Tuple
 
+from ..prompting import EMPTY_RESULTS  # what a row that ran out before any item returns
 from .base import truncate_completion
 from .constrained import ResultsGrammar, TokenChooser
-
-#: What a constrained row returns when it ran out of tokens before its first item.
-EMPTY_RESULTS = "results = []"
 
 
 @dataclass

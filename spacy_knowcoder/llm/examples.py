@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import Errors
-from ..prompting import Trigger, render_query, wrap_query
+from ..prompting import Trigger, render_query, render_results, wrap_query
 from ..pycode import escape_identifier, quote_string
 from ..schema.types import BASE_ENTITY, Schema
 
@@ -135,18 +135,6 @@ def _eae_item(event: ExampleEvent) -> str:
     parts = [f"trigger = {quote_string(event.trigger)}"]
     parts += [f"{escape_identifier(role)} = [{', '.join(args)}]" for role, args in roles.items()]
     return f"{event.class_name}({', '.join(parts)})"
-
-
-def render_results(items: Sequence[str]) -> str:
-    """The ``results = [...]`` answer of KnowCoder's training data for some items.
-
-    Example:
-        >>> render_results([])
-        'results = []'
-    """
-    if not items:
-        return "results = []"
-    return "results = [\n\t" + ",\n\t".join(items) + "\n]"
 
 
 def render_exchange(example: FewShotExample, task: str, schema: Schema,

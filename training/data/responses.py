@@ -9,10 +9,10 @@ Example:
 """
 from typing import Any, Dict, List, Optional
 
+from spacy_knowcoder.prompting import EMPTY_RESULTS as EMPTY  # noqa: F401 - used by stats, understanding
+from spacy_knowcoder.prompting import render_results as render_items
 from spacy_knowcoder.pycode import quote_string
 from spacy_knowcoder.schema import Schema
-
-EMPTY = "results = []"
 
 
 def render_results(task: str, record: Dict[str, Any], schema: Schema) -> str:
@@ -23,10 +23,7 @@ def render_results(task: str, record: Dict[str, Any], schema: Schema) -> str:
     """
     items = {"ner": _entities, "re": _relations, "ed": _events_ed,
              "eae": _events_eae}[task](record, schema)
-    items = list(dict.fromkeys(items))
-    if not items:
-        return EMPTY
-    return "results = [\n" + ",\n".join(f"\t{item}" for item in items) + "\n]"
+    return render_items(list(dict.fromkeys(items)))
 
 
 def _class(schema: Schema, kind: str, label: str) -> Optional[str]:
