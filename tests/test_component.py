@@ -7,10 +7,10 @@ in ``test_component_model.py`` run the same component on the real SmolLM2.
 import subprocess
 import sys
 import warnings
-from typing import Callable, Dict, List, Sequence
 
 import pytest
 import spacy
+from helpers import ScriptedGenerator, sentence_of
 from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 
@@ -22,39 +22,6 @@ SCHEMA = {
                               "tail": ["city"]}},
     "events": {"marriage": {"description": "A wedding.", "roles": ["spouse", "place"]}},
 }
-
-
-class ScriptedGenerator:
-    """Answers each task with a function of the prompt's sentence."""
-
-    def __init__(self, answers: Dict[str, Callable[[str], str]], max_context: int = 4096):
-        self.answers = answers
-        self.max_context = max_context
-        self.prompts: List[str] = []
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    def generate(self, prompts: Sequence[str]) -> List[str]:
-        self.prompts.extend(prompts)
-        return [self.answers[_task_of(p)](_sentence_of(p)) for p in prompts]
-
-
-def _task_of(prompt: str) -> str:
-    if "triggers of the events are confirmed" in prompt:
-        return "eae"
-    for task, marker in (("re", "Relation Objects"), ("ed", "Event Objects"),
-                         ("ner", "Entity Objects")):
-        if marker in prompt:
-            return task
-    raise AssertionError(prompt)
-
-
-def _sentence_of(prompt: str) -> str:
-    import ast
-
-    line = prompt.split("\nsentence = ", 1)[1].rsplit("\n\nOutput:", 1)[0]
-    return ast.literal_eval(line)
 
 
 OBAMA = {
@@ -219,7 +186,7 @@ def test_long_doc_is_split_into_windows_and_offsets_are_shifted():
     assert [(e.text, e.start_char) for e in doc.ents] == [
         ("Ann", 0), ("Bob", text.index("Bob"))]
     prompts = pipe.generator.prompts
-    assert "".join(_sentence_of(p) for p in prompts).replace(" ", "") == text.replace(" ", "")
+    assert "".join(sentence_of(p) for p in prompts).replace(" ", "") == text.replace(" ", "")
 
 
 def test_score_reports_entities_relations_and_events():

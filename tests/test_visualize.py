@@ -1,7 +1,7 @@
 """displaCy views (spacy_knowcoder.visualize) and ``knowcoder visualize``.
 
 The docs come from a real spaCy pipeline with the real knowcoder component;
-only the model is replaced by scripted completions (as in test_component.py),
+only the model is replaced by scripted completions (helpers.ScriptedGenerator),
 so prompts, parsing, alignment and the stored results are the real thing.
 The browser test (test_visualize_browser.py) loads the same HTML in Chromium.
 """
@@ -18,6 +18,7 @@ from typing import List, Sequence
 
 import pytest
 import spacy
+from helpers import ScriptedGenerator
 from spacy.tokens import Doc, DocBin
 from typer.testing import CliRunner
 
@@ -53,32 +54,10 @@ ANSWERS = {
 runner = CliRunner()
 
 
-class ScriptedModel:
-    """Stands in for the LM only: answers each task's prompt with fixed code."""
-
-    max_context = 4096
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    def generate(self, prompts: Sequence[str]) -> List[str]:
-        return [ANSWERS[_task_of(prompt)] for prompt in prompts]
-
-
-def _task_of(prompt: str) -> str:
-    if "triggers of the events are confirmed" in prompt:
-        return "eae"
-    for task, marker in (("re", "Relation Objects"), ("ed", "Event Objects"),
-                         ("ner", "Entity Objects")):
-        if marker in prompt:
-            return task
-    raise AssertionError(prompt)
-
-
 def processed_docs(texts: Sequence[str] = (TEXT,)) -> List[Doc]:
     """Docs made by a blank English pipeline with the knowcoder component."""
     nlp = spacy.blank("en")
-    nlp.add_pipe("knowcoder", config={"schema": SCHEMA}).generator = ScriptedModel()
+    nlp.add_pipe("knowcoder", config={"schema": SCHEMA}).generator = ScriptedGenerator(ANSWERS)
     return list(nlp.pipe(texts))
 
 

@@ -34,7 +34,8 @@ from .readers.jsonfiles import read_json
 from .records import Record
 
 PathLike = "str | Path"
-LABELS_DIR = Path(__file__).resolve().parents[2] / "projects" / "knowcoder" / "labels"
+# Label files (DESIGN §5) ship with the package, so an installed wheel has them.
+LABELS_DIR = Path(__file__).resolve().parent / "labels"
 TAB2 = ColumnFormat(separator="\t", n_columns=2)
 
 

@@ -27,9 +27,17 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import Errors
-from ..prompting import Trigger, render_query, render_results, wrap_query
-from ..pycode import escape_identifier, quote_string
-from ..schema.types import BASE_ENTITY, Schema
+from ..prompting import (
+    Trigger,
+    entity_item,
+    event_item,
+    relation_item,
+    render_query,
+    render_results,
+    trigger_item,
+    wrap_query,
+)
+from ..schema.types import Schema
 
 
 @dataclass(frozen=True)
@@ -113,28 +121,22 @@ def example_items(example: FewShotExample, task: str, schema: Schema) -> List[st
     RETURNS (List[str]): E.g. ``['Person("Ann")']``.
     """
     if task == "ner":
-        return [f"{c}({quote_string(m)})" for c, m in example.entities
-                if schema.entity_by_class(c)]
+        return [entity_item(c, m) for c, m in example.entities if schema.entity_by_class(c)]
     if task == "re":
-        return [f"{c}({_entity(h)}, {_entity(t)})" for c, h, t in example.relations
+        return [relation_item(c, h, t) for c, h, t in example.relations
                 if schema.relation_by_class(c)]
     events = [e for e in example.events if schema.event_by_class(e.class_name)]
     if task == "ed":
-        return [f"{e.class_name}({quote_string(e.trigger)})" for e in events]
+        return [trigger_item(e.class_name, e.trigger) for e in events]
     return [_eae_item(e) for e in events if schema.event_by_class(e.class_name).roles]
 
 
-def _entity(mention: str) -> str:
-    return f"{BASE_ENTITY}({quote_string(mention)})"
-
-
 def _eae_item(event: ExampleEvent) -> str:
+    # Roles in the order of their first argument, mentions in file order.
     roles: Dict[str, List[str]] = {}
     for role, mention in event.arguments:
-        roles.setdefault(role, []).append(_entity(mention))
-    parts = [f"trigger = {quote_string(event.trigger)}"]
-    parts += [f"{escape_identifier(role)} = [{', '.join(args)}]" for role, args in roles.items()]
-    return f"{event.class_name}({', '.join(parts)})"
+        roles.setdefault(role, []).append(mention)
+    return event_item(event.class_name, event.trigger, roles.items())
 
 
 def render_exchange(example: FewShotExample, task: str, schema: Schema,

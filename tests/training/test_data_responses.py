@@ -46,3 +46,26 @@ def test_candidates_keep_gold_and_fill_with_negatives():
     without_gold = sum("l3" not in c for c in negatives)
     assert 60 < without_gold < 140  # about half the prompts answer results = []
     assert candidates(rng_for(0, "x"), ["a"], ["a", "b"], 16, 0.0) in (["a", "b"], ["b", "a"])
+
+
+def test_keyword_roles_render_the_same_for_training_and_few_shot_answers():
+    """Both gold renderers write keyword roles as the class definitions do (``from = [...]``)."""
+    from spacy_knowcoder.llm.examples import example_items, examples_from_records
+    from spacy_knowcoder.parsing import parse_completion
+    from spacy_knowcoder.prompting import render_results as render_items
+
+    schema = schema_from_dict({"events": {"transfer": {
+        "description": "A move.", "roles": ["from", "class", "to"]}}})
+    record = {"text": "Ann moved from Rome to Oslo.",
+              "events": [{"type": "transfer", "trigger": {"start": 4, "end": 9, "text": "moved"},
+                          "arguments": [{"role": "from", "text": "Rome"},
+                                        {"role": "class", "text": "Ann"},
+                                        {"role": "to", "text": "Oslo"}]}]}
+    expected = ('results = [\n\tTransfer(trigger = "moved", from = [Entity("Rome")], '
+                'class = [Entity("Ann")], to = [Entity("Oslo")])\n]')
+    assert render_results("eae", record, schema) == expected
+    example, = examples_from_records([record], schema)
+    assert render_items(example_items(example, "eae", schema)) == expected
+    items = parse_completion(expected, "eae", {"Transfer": ["from", "class", "to"]}).items
+    assert [(a.role, a.text) for a in items[0].arguments] == [
+        ("from", "Rome"), ("class", "Ann"), ("to", "Oslo")]

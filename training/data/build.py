@@ -58,7 +58,7 @@ def build_training_data(settings: DataSettings, data_root: "str | Path",
     output_dir (str | Path): Folder to write to (created).
     schema_library (Optional[Schema]): Classes for the definition documents;
         default: the Wikidata-aligned datasets' own labels.
-    labels_dir (Optional[Path]): Folder of label files (default: the project's).
+    labels_dir (Optional[Path]): Folder of label files (default: the packaged ones).
     RETURNS (BuildResult): Paths and counts.
     """
     out = Path(output_dir)

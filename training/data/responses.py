@@ -10,8 +10,13 @@ Example:
 from typing import Any, Dict, List, Optional
 
 from spacy_knowcoder.prompting import EMPTY_RESULTS as EMPTY  # noqa: F401 - used by stats, understanding
+from spacy_knowcoder.prompting import (
+    entity_item,
+    event_item,
+    relation_item,
+    trigger_item,
+)
 from spacy_knowcoder.prompting import render_results as render_items
-from spacy_knowcoder.pycode import quote_string
 from spacy_knowcoder.schema import Schema
 
 
@@ -36,7 +41,7 @@ def _entities(record: Dict[str, Any], schema: Schema) -> List[str]:
     for ent in sorted(record.get("entities", []), key=lambda e: (e["start"], e["end"])):
         name = _class(schema, "entity", ent["label"])
         if name:
-            out.append(f"{name}({quote_string(ent['text'])})")
+            out.append(entity_item(name, ent["text"]))
     return out
 
 
@@ -45,8 +50,7 @@ def _relations(record: Dict[str, Any], schema: Schema) -> List[str]:
     for rel in record.get("relations", []):
         name = _class(schema, "relation", rel["label"])
         if name:
-            head, tail = quote_string(rel["head"]["text"]), quote_string(rel["tail"]["text"])
-            out.append(f"{name}(Entity({head}), Entity({tail}))")
+            out.append(relation_item(name, rel["head"]["text"], rel["tail"]["text"]))
     return out
 
 
@@ -59,7 +63,7 @@ def _events_ed(record: Dict[str, Any], schema: Schema) -> List[str]:
     for event in _sorted_events(record):
         name = _class(schema, "event", event["type"])
         if name:
-            out.append(f"{name}({quote_string(event['trigger']['text'])})")
+            out.append(trigger_item(name, event["trigger"]["text"]))
     return out
 
 
@@ -69,12 +73,9 @@ def _events_eae(record: Dict[str, Any], schema: Schema) -> List[str]:
         event_type = schema.by_label("event", event["type"])
         if event_type is None:
             continue
-        parts = [f"trigger = {quote_string(event['trigger']['text'])}"]
-        for role in event_type.roles:  # type: ignore[union-attr]
-            values = list(dict.fromkeys(a["text"] for a in event["arguments"]
-                                        if a["role"] == role))
-            if values:
-                joined = ", ".join(f"Entity({quote_string(v)})" for v in values)
-                parts.append(f"{role} = [{joined}]")
-        out.append(f"{event_type.class_name}({', '.join(parts)})")
+        # Roles in the schema's order, each mention once; roles the schema lacks are dropped.
+        roles = [(role, list(dict.fromkeys(a["text"] for a in event["arguments"]
+                                           if a["role"] == role)))
+                 for role in event_type.roles]  # type: ignore[union-attr]
+        out.append(event_item(event_type.class_name, event["trigger"]["text"], roles))
     return out

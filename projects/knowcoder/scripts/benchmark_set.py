@@ -7,8 +7,9 @@ two files share must agree (same description), or this stops with a message.
 
 Example:
     python scripts/benchmark_set.py corpus/benchmark.jsonl configs/pipeline_labels.json \
-        training/data/heldout/re3d.jsonl labels/re3d.json \
-        training/data/heldout/semeval2010_task8.jsonl labels/semeval2010_task8.json --limit 20
+        training/data/heldout/re3d.jsonl ../../spacy_knowcoder/corpora/labels/re3d.json \
+        training/data/heldout/semeval2010_task8.jsonl ../../spacy_knowcoder/corpora/labels/semeval2010_task8.json \
+        --limit 20
 """
 import json
 from pathlib import Path
