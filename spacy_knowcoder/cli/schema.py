@@ -5,6 +5,7 @@ Example:
     $ knowcoder schema stats lib.json
     $ knowcoder schema show Politician --library lib.json
     $ knowcoder schema render lib.json schema_files/
+    $ knowcoder schema train-ranker lib.json rankers/ train.jsonl more_train.jsonl
 """
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -130,6 +131,59 @@ def render_cli(
     """Write a library as the three Python files of the released schema library."""
     for path in _load(library).write_files(output_dir):
         msg.good(f"Wrote {path}")
+
+
+@schema_app.command("train-ranker")
+def train_ranker_cli(
+    library: Path = typer.Argument(..., help="The library JSON."),
+    output_dir: Path = typer.Argument(..., help="Folder for entity/relation/event.msgpack."),
+    data: List[Path] = typer.Argument(..., help="Benchmark JSONL files (DESIGN §5) whose "
+                                      "labels are classes of the library."),
+    skip_unknown: bool = typer.Option(
+        False, "--skip-unknown", help="Ignore labels the library lacks (default: fail)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Records per file."),
+) -> None:
+    """Learn which classes go with which words, for spacy_knowcoder.learned_selection.v1."""
+    from ..corpora.benchmark import read_benchmark
+    from ..schema.ranker import ClassRanker
+    from ..schema.selection import save_rankers
+
+    lib = _load(library)
+    examples: Dict[str, List] = {"entity": [], "relation": [], "event": []}
+    unknown: Dict[str, int] = {}
+    for path in data:
+        try:
+            records = read_benchmark(path, limit=limit)
+        except (OSError, ValueError) as err:
+            msg.fail(str(err), exits=1)
+        for record in records:
+            for kind, field in (("entity", "entities"), ("relation", "relations"),
+                                ("event", "events")):
+                keys = []
+                for item in record.get(field) or []:
+                    label = item.get("label") or item.get("type")
+                    key = lib.resolve(str(label), kind) if label else None
+                    if key is None:
+                        unknown[f"{kind} {label!r}"] = unknown.get(f"{kind} {label!r}", 0) + 1
+                    else:
+                        keys.append(key)
+                if keys:
+                    examples[kind].append((record["text"], keys))
+    if unknown and not skip_unknown:
+        shown = ", ".join(f"{name} ({n}x)" for name, n in sorted(unknown.items())[:8])
+        msg.fail(f"{len(unknown)} label(s) in the data are not classes of {library}: "
+                 f"{shown}. Fix: add them to the library (knowcoder schema build), or "
+                 "pass --skip-unknown to train without them.", exits=1)
+    if unknown:
+        msg.warn(f"Skipped {sum(unknown.values())} mention(s) of {len(unknown)} unknown "
+                 "label(s)")
+    rankers = [ClassRanker.train(kind, pairs) for kind, pairs in examples.items() if pairs]
+    if not rankers:
+        msg.fail("No mention in the data has a label of the library; nothing to learn.",
+                 exits=1)
+    for ranker, path in zip(rankers, save_rankers(rankers, output_dir), strict=True):
+        n_texts = len(examples[ranker.kind])
+        msg.good(f"Wrote {path}: {len(ranker)} {ranker.kind} classes from {n_texts} texts")
 
 
 def _load(path: Path) -> SchemaLibrary:

@@ -110,3 +110,126 @@ def test_largest_prompt_schema_bounds_prompt_size():
     schema = select.largest_prompt_schema("ner")
     assert len(schema.entities) == 2
     assert schema.entities[0].class_name == "Physicist"  # the longest description
+
+
+# -- embedding and hybrid selection (real all-MiniLM-L6-v2) ---------------------
+
+
+def semantic_library() -> SchemaLibrary:
+    """Classes that share no word with the test sentences."""
+    return SchemaLibrary([
+        LibraryClass("entity", "Q515", "city", "A large human settlement."),
+        LibraryClass("entity", "Q8054", "protein", "A biomolecule made of amino acids.",
+                     count=90),
+        LibraryClass("entity", "Q34379", "musical instrument",
+                     "A device created to make musical sounds.", count=80),
+        LibraryClass("entity", "Q1420", "motor car", "A wheeled motor vehicle.", count=70),
+        LibraryClass("entity", "Q7397", "software", "Programs run by a computer.", count=60),
+    ])
+
+
+SEMANTIC = [("She moved to Paris last year.", "Q515"),
+            ("He tuned his cello before the concert.", "Q34379"),
+            ("The enzyme folds into a helix before binding its substrate.", "Q8054")]
+
+
+def embedding_policy(minilm, tmp_path, name="spacy_knowcoder.embedding_selection.v1", **kw):
+    settings = {"budget": 1, "max_candidates": 1, "embedding_share": 1.0, **kw}
+    return registry.misc.get(name)(model=minilm.name, cache_dir=str(tmp_path), **settings)
+
+
+@pytest.mark.parametrize("text,key", SEMANTIC)
+def test_embedding_selection_finds_classes_the_text_never_names(minilm, tmp_path, text, key):
+    lib = semantic_library()
+    assert not LexicalIndex(lib, "entity").scores(text).any()  # no word in common
+    select = embedding_policy(minilm, tmp_path).bind(lib)
+    assert select.candidates("ner", text) == [key]
+    # Lexical selection can only fall back to the priors here.
+    assert lexical_selection(max_candidates=1).bind(lib).candidates("ner", text) == ["Q8054"]
+
+
+def test_hybrid_keeps_lexical_hits_then_neighbours_then_priors(minilm, tmp_path):
+    lib = library(20)
+    policy = embedding_policy(minilm, tmp_path, "spacy_knowcoder.hybrid_selection.v1",
+                              budget=2, max_candidates=5, lexical_share=0.4,
+                              embedding_share=0.2)
+    select = policy.bind(lib)
+    keys = select.candidates("ner", "A physicist moved to Paris.")
+    assert keys[:2] == ["Q169470", "Q5"]  # lexical hit and its ancestor
+    assert keys[2] == "Q515"  # the nearest class to "Paris": city
+    assert keys[3:] == ["Q1", "X0"]  # priors: count, then the most general (all tie here)
+    schemas = select("ner", None, "A physicist moved to Paris.")
+    assert [len(s.entities) for s in schemas] == [2, 2, 1]  # split over prompts
+
+
+def test_embedding_neighbours_bring_their_ancestors(minilm, tmp_path):
+    lib = SchemaLibrary(list(semantic_library()) + [
+        LibraryClass("entity", "Q486972", "human settlement", "A community where people live."),
+        LibraryClass("entity", "Q1", "zzz", "qqq")])
+    lib.update("Q515", parents=("Q486972",))
+    select = embedding_policy(minilm, tmp_path, max_candidates=2).bind(lib)
+    assert select.candidates("ner", "She moved to Paris last year.")[:2] == ["Q515", "Q486972"]
+
+
+def test_prepare_embeds_many_texts_in_one_call(minilm, tmp_path):
+    select = embedding_policy(minilm, tmp_path).bind(semantic_library())
+    select.embedding_index("entity")  # class matrix first
+    minilm.clear_queries()
+    before = minilm.encoded
+    select.prepare("ner", [t for t, _ in SEMANTIC])
+    assert minilm.encoded == before + len(SEMANTIC)
+    assert [select.candidates("ner", t) for t, _ in SEMANTIC] == [[k] for _, k in SEMANTIC]
+    assert minilm.encoded == before + len(SEMANTIC)  # no text encoded twice
+
+
+def test_class_embeddings_are_cached_across_selectors(minilm, tmp_path):
+    lib = semantic_library()
+    embedding_policy(minilm, tmp_path).bind(lib).embedding_index("entity")
+    assert len(list(tmp_path.glob("*.npy"))) == 1
+    before = minilm.encoded
+    index = embedding_policy(minilm, tmp_path).bind(lib).embedding_index("entity")
+    assert minilm.encoded == before and index.matrix.shape == (5, 384)
+
+
+def test_hybrid_policy_resolves_from_config(minilm, tmp_path):
+    from thinc.api import Config
+
+    cfg = Config().from_str(f"""
+    [selection]
+    @misc = "spacy_knowcoder.hybrid_selection.v1"
+    budget = 4
+    max_candidates = 8
+    lexical_share = 0.25
+    embedding_share = 0.5
+    model = "{minilm.name}"
+    cache_dir = "{tmp_path}"
+    """)
+    policy = registry.resolve(cfg)["selection"]
+    assert policy.method == "hybrid" and policy.settings.embedding_share == 0.5
+    assert policy.embedding.model == minilm.name
+    assert policy.bind(semantic_library()).candidates("ner", SEMANTIC[0][0])[0] == "Q515"
+
+
+def test_missing_embedding_model_is_a_coded_error(tmp_path):
+    select = registry.misc.get("spacy_knowcoder.hybrid_selection.v1")(
+        model=str(tmp_path / "missing-model"), cache_dir=str(tmp_path)).bind(library())
+    with pytest.raises(FileNotFoundError, match="E208"):
+        select.candidates("ner", "A physicist.")
+
+
+def test_shares_must_not_exceed_one():
+    with pytest.raises(ValueError, match="E206.*lexical_share \\+ embedding_share"):
+        SelectionSettings(lexical_share=0.6, embedding_share=0.6)
+
+
+def test_a_long_text_is_scored_by_its_best_piece(minilm, tmp_path):
+    text = ("After many years abroad she finally moved back to Paris, where she rented a "
+            "small flat near the river with her two sisters and their dog. Every evening "
+            "her neighbour tuned his cello and practised the same sonata for the concert "
+            "that the orchestra had planned for the end of the summer season.")
+    assert len(text.split()) > 40
+    select = embedding_policy(minilm, tmp_path, budget=2, max_candidates=2).bind(
+        semantic_library())
+    assert sorted(select.candidates("ner", text)) == ["Q34379", "Q515"]
+    select.prepare("ner", [text, SEMANTIC[0][0]])  # the batched path agrees
+    assert sorted(select.candidates("ner", text)) == ["Q34379", "Q515"]
