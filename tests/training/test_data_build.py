@@ -89,3 +89,17 @@ def test_settings_are_checked():
     with pytest.raises(ValueError, match="E255"):
         DataSettings(held_out=("nosuch",))
     assert DataSettings.gpu().re_candidates == 8
+
+
+def test_relations_get_their_own_cap_and_too_long_samples_warn(tmp_path):
+    if not DATA_ROOT.is_dir():
+        pytest.skip(f"the raw datasets are not at {DATA_ROOT}")
+    from dataclasses import replace
+
+    from training.data.build import build_sft
+
+    only_re = replace(SMALL, tasks=("re",), sft_datasets=("fewrel",), sft_per_dataset_task=3)
+    assert len(build_sft(only_re, DATA_ROOT, {})) == 3
+    assert len(build_sft(replace(only_re, re_per_dataset=7), DATA_ROOT, {})) == 7
+    with pytest.warns(UserWarning, match=r"W251.*RE sample\(s\) of dataset 'fewrel'"):
+        assert build_sft(replace(only_re, max_sample_chars=50), DATA_ROOT, {}) == []

@@ -18,11 +18,13 @@ Example:
     >>> result.sft_count  # doctest: +SKIP
     412
 """
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from spacy_knowcoder.corpora.catalog import CATALOG, get_dataset, label_file, read_dataset
+from spacy_knowcoder.errors import Warnings
 from spacy_knowcoder.fileio import write_json, write_jsonl
 from spacy_knowcoder.schema import Schema, schema_from_dict
 
@@ -108,8 +110,11 @@ def build_sft(settings: DataSettings, data_root: "str | Path",
         for task in tasks:
             rng = rng_for(settings.seed, "sft", name, task)
             pool = sample_records(rng, [r for r in records if r[HAS_GOLD[task]]], 0)
-            samples.extend(_capped(task_samples(task, pool, schema, name, rng, settings),
-                                   settings))
+            cap = settings.re_per_dataset if task == "re" and settings.re_per_dataset \
+                else settings.sft_per_dataset_task
+            kept = _capped(task_samples(task, pool, schema, name, rng, settings), settings,
+                           cap, f"{name}/{task}")
+            samples.extend(kept)
     rng_for(settings.seed, "sft-order").shuffle(samples)
     return samples
 
@@ -118,15 +123,23 @@ def _tasks_of(name: str, settings: DataSettings) -> List[str]:
     return [task for task in get_dataset(name).tasks if task in settings.tasks]
 
 
-def _capped(samples: Iterable[Dict[str, Any]], settings: DataSettings) -> List[Dict[str, Any]]:
+def _capped(samples: Iterable[Dict[str, Any]], settings: DataSettings,
+            cap: int, where: str) -> List[Dict[str, Any]]:
+    """At most ``cap`` samples no longer than ``max_sample_chars`` (W251 if none is)."""
     kept: List[Dict[str, Any]] = []
+    too_long = 0
     for sample in samples:
         size = len(sample["prompt"]) + len(sample["response"])
         if settings.max_sample_chars and size > settings.max_sample_chars:
+            too_long += 1
             continue
         kept.append(sample)
-        if settings.sft_per_dataset_task and len(kept) >= settings.sft_per_dataset_task:
+        if cap and len(kept) >= cap:
             break
+    if too_long and not kept:
+        dataset, task = where.split("/")
+        warnings.warn(Warnings.W251.format(count=too_long, task=task.upper(), dataset=dataset,
+                                         limit=settings.max_sample_chars))
     return kept
 
 

@@ -33,6 +33,9 @@ class DataSettings:
     held_out (Tuple[str, ...]): Datasets never used for training.
     sft_datasets (Tuple[str, ...]): SFT sources; empty = every catalog dataset not held out.
     sft_per_dataset_task (int): Max SFT samples per (dataset, task); 0 = no cap.
+    re_per_dataset (int): Max RE samples per dataset instead of
+        ``sft_per_dataset_task`` (fewer datasets have relations than entities);
+        0 = use ``sft_per_dataset_task``.
     max_text_chars (int): Only texts up to this length; 0 = no limit.
     max_sample_chars (int): Skip SFT samples longer than this (prompt + response); 0 = no limit.
     max_description_chars (int): Cut class descriptions to their first sentence
@@ -55,6 +58,7 @@ class DataSettings:
     held_out: Tuple[str, ...] = HELD_OUT
     sft_datasets: Tuple[str, ...] = ()
     sft_per_dataset_task: int = 30
+    re_per_dataset: int = 0
     max_text_chars: int = 200
     max_sample_chars: int = 1500
     max_description_chars: int = 80
@@ -97,7 +101,7 @@ class DataSettings:
     @classmethod
     def gpu(cls, **overrides: object) -> "DataSettings":
         """The reference-sized profile: all records, reference candidate counts."""
-        big = cls(sft_per_dataset_task=0, max_text_chars=0, max_sample_chars=0,
+        big = cls(sft_per_dataset_task=0, re_per_dataset=0, max_text_chars=0, max_sample_chars=0,
                   max_description_chars=0, ner_candidates=16, re_candidates=8,
                   ed_candidates_min=3, ed_candidates_max=4, instances_per_dataset=0,
                   definition_docs=0, classes_per_definition=8, eval_limit=0)
