@@ -73,7 +73,8 @@ def run_steps(engine: Any, step_fn: StepFn, settings: TrainSettings, section: st
                "tokens_this_process": speed["tokens"], "seconds": speed["seconds"],
                "tokens_per_second": speed["tokens_per_second"] * _token_share(world, fingerprint),
                "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None,
-               "settings": as_dict(settings), "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
+               "settings": as_dict(settings), "fingerprint": fingerprint,
+               "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
     return summary
 
 

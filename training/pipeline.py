@@ -238,13 +238,14 @@ def pretrain_pipeline(cfg: TrainingConfig) -> Dict[str, Any]:
     """Phase 1 with the model split into ``pipeline_stages`` stages (see module docs)."""
     import deepspeed
 
-    from .pretrain import MODEL_SUBDIR, _load_data, _peek_start, finished_summary, fingerprint
+    from .pretrain import (MODEL_SUBDIR, _load_data, _peek_start, finished_summary, fingerprint,
+                           reusable)
 
     settings = cfg.pretrain
     world = init_distributed()
     output_dir = Path(settings.output_dir)
     done = finished_summary(output_dir, output_dir / MODEL_SUBDIR)
-    if done and done.get("total_steps") == settings.max_steps and settings.max_steps:
+    if reusable(done, settings, fingerprint(settings, world["world_size"])):
         return done
     model_config = load_model_config(settings.model, SECTION)
     stages = settings.pipeline_stages

@@ -15,11 +15,13 @@ Example:
     >>> pretrain(cfg)["tokens_per_second"]  # doctest: +SKIP
     2150.3
 """
+import hashlib
 from pathlib import Path
 from typing import Any, Dict
 
 import srsly
 
+from spacy_knowcoder.errors import Errors
 from spacy_knowcoder.fileio import atomic_directory
 
 from .config import PretrainSettings, TrainingConfig
@@ -37,8 +39,40 @@ def fingerprint(settings: PretrainSettings, world_size: int) -> Dict[str, Any]:
     """Settings that a resumed run must share with its checkpoints."""
     return {"seq_length": settings.seq_length, "micro_batch_size": settings.micro_batch_size,
             "gradient_accumulation": settings.gradient_accumulation, "seed": settings.seed,
-            "data": str(settings.data), "world_size": world_size,
+            "data": str(settings.data), "data_sha256": file_sha256(settings.data),
+            "max_steps": settings.max_steps, "world_size": world_size,
             "pipeline_stages": settings.pipeline_stages}
+
+
+def file_sha256(path: "str | Path") -> str:
+    """The SHA-256 of a file's bytes ("" if it does not exist: the reader reports that)."""
+    digest = hashlib.sha256()
+    try:
+        with Path(path).open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
+def reusable(done: Dict[str, Any], settings: Any, prints: Dict[str, Any]) -> bool:
+    """Whether a finished run's summary belongs to these settings (same steps, data, ...).
+
+    A summary without a fingerprint (written before fingerprints were saved) is
+    trusted when its step count matches, as before.
+    """
+    if not done or not settings.max_steps or done.get("total_steps") != settings.max_steps:
+        return False
+    saved = done.get("fingerprint")
+    if saved is None:
+        return True
+    changed = [k for k, v in prints.items() if k in saved and saved[k] != v]
+    if changed:
+        raise ValueError(Errors.E315.format(path=Path(settings.output_dir) / SUMMARY_FILE,
+                                            what=changed[0], saved=saved[changed[0]],
+                                            current=prints[changed[0]]))
+    return True
 
 
 def finished_summary(output_dir: Path, model_dir: Path) -> Dict[str, Any]:
@@ -64,7 +98,7 @@ def pretrain(cfg: TrainingConfig) -> Dict[str, Any]:
     world = init_distributed()
     output_dir = Path(settings.output_dir)
     done = finished_summary(output_dir, output_dir / MODEL_SUBDIR)
-    if done and done.get("total_steps") == settings.max_steps and settings.max_steps:
+    if reusable(done, settings, fingerprint(settings, world["world_size"])):
         return done
     ds_config = deepspeed_config(settings, SECTION)
     model_config = load_model_config(settings.model, SECTION)

@@ -22,7 +22,8 @@ from spacy_knowcoder.fileio import atomic_directory
 from .config import SFTSettings, TrainingConfig
 from .datasets import encode_sft, micro_batches, micro_batches_per_epoch, read_sft
 from .loop import causal_lm_step, run_steps, write_summary
-from .pretrain import _peek_start, build_engine, finished_summary, full_state_dict, load_causal_lm, save_hf_model
+from .pretrain import (_peek_start, build_engine, file_sha256, finished_summary, full_state_dict,
+                       load_causal_lm, reusable, save_hf_model)
 from .runtime import (barrier, check_memory, count_parameters, deepspeed_config, init_distributed,
                       load_model_config, total_steps, zero_stage)
 
@@ -40,8 +41,9 @@ def fingerprint(settings: SFTSettings, world_size: int) -> Dict[str, Any]:
     """Settings that a resumed run must share with its checkpoints."""
     return {"seq_length": settings.seq_length, "micro_batch_size": settings.micro_batch_size,
             "gradient_accumulation": settings.gradient_accumulation, "seed": settings.seed,
-            "data": str(settings.data), "world_size": world_size, "method": settings.method,
-            "lora_r": settings.lora_r, "model": str(settings.model)}
+            "data": str(settings.data), "data_sha256": file_sha256(settings.data),
+            "max_steps": settings.max_steps, "world_size": world_size,
+            "method": settings.method, "lora_r": settings.lora_r, "model": str(settings.model)}
 
 
 def add_lora(model: Any, settings: SFTSettings) -> Any:
@@ -64,7 +66,7 @@ def sft(cfg: TrainingConfig) -> Dict[str, Any]:
     world = init_distributed()
     output_dir, target = Path(settings.output_dir), result_dir(settings)
     done = finished_summary(output_dir, target)
-    if done and done.get("total_steps") == settings.max_steps and settings.max_steps:
+    if reusable(done, settings, fingerprint(settings, world["world_size"])):
         return done
     ds_config = deepspeed_config(settings, SECTION)
     model_config = load_model_config(settings.model, SECTION)

@@ -1,5 +1,8 @@
 """Phase 2: LoRA (reference targets) and full fine-tuning under a DeepSpeed engine."""
 import json
+import shutil
+
+import pytest
 
 from training.sft import add_lora, sft
 
@@ -39,3 +42,20 @@ def test_full_fine_tuning_writes_a_plain_model(tmp_path, tiny_llama_dir, trainin
     assert summary["trainable_parameters"] == summary["parameters"]
     model = AutoModelForCausalLM.from_pretrained(tmp_path / "sft" / "model")
     assert model.config.num_hidden_layers == 2
+
+
+
+def test_a_finished_run_is_reused_only_for_the_same_data(lora_run, tmp_path, tiny_llama_dir,
+                                                        training_data):
+    again = sft(lora_run["cfg"])  # same settings and data: the finished run, as it was
+    assert again["finished"] == lora_run["summary"]["finished"]
+    data = tmp_path / "sft.jsonl"
+    shutil.copy(training_data["sft"], data)
+    cfg = make_config(tmp_path, tiny_llama_dir, training_data,
+                      sft={"data": str(data), "max_steps": 2})
+    assert sft(cfg)["fingerprint"]["data_sha256"]
+    # the same file with other content must not pass for the finished run
+    with data.open("a", encoding="utf-8") as handle:
+        handle.write(data.read_text(encoding="utf-8").splitlines()[0] + "\n")
+    with pytest.raises(ValueError, match=r"E315.*data_sha256"):
+        sft(cfg)
