@@ -32,14 +32,13 @@ prompt schemas) over ``--sentences`` MultiCoNER II dev sentences.
 import argparse
 import json
 import random
-import statistics
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple
 
-from schema_selection import big_library
+from schema_selection import big_library, latency
 
 from spacy_knowcoder.corpora.catalog import CATALOG, LABELS_DIR, read_dataset
 from spacy_knowcoder.schema.builders.shared_data import build_from_shared_data
@@ -115,16 +114,6 @@ def set_priors(lib: SchemaLibrary, kind: str, train: Iterable[Example], seed: in
     for key in lib.keys(kind):
         lib.update(key, count=counts.get(key) or rng.choice(pool))
     return len(counts)
-
-
-def latency(selector: LearnedSelector, texts: Sequence[str]) -> Dict[str, float]:
-    times = []
-    for text in texts:
-        start = time.perf_counter()
-        selector("ner", None, text)
-        times.append(time.perf_counter() - start)
-    return {"median_ms": round(1000 * statistics.median(times), 3),
-            "p95_ms": round(1000 * sorted(times)[int(0.95 * len(times))], 3)}
 
 
 def main() -> None:

@@ -245,7 +245,8 @@ def pretrain_pipeline(cfg: TrainingConfig) -> Dict[str, Any]:
     world = init_distributed()
     output_dir = Path(settings.output_dir)
     done = finished_summary(output_dir, output_dir / MODEL_SUBDIR)
-    if reusable(done, settings, fingerprint(settings, world["world_size"])):
+    prints = fingerprint(settings, world["world_size"])
+    if reusable(done, settings, prints):
         return done
     model_config = load_model_config(settings.model, SECTION)
     stages = settings.pipeline_stages
@@ -275,7 +276,7 @@ def pretrain_pipeline(cfg: TrainingConfig) -> Dict[str, Any]:
         return float(engine.train_batch(data_iter=pairs)), tokens
 
     summary = run_steps(engine, step_fn, settings, SECTION, output_dir, total, world,
-                        fingerprint(settings, world["world_size"]), lr_of=lambda: scheduler.get_last_lr()[0])
+                        prints, lr_of=lambda: scheduler.get_last_lr()[0])
     save_pipeline_model(engine.module, model_config, tokenizer, output_dir / MODEL_SUBDIR, world["rank"])
     summary.update({"model_dir": str(output_dir / MODEL_SUBDIR), "parameters": n_params,
                     "examples": len(examples), "pipeline_stages": stages, "data_parallel": data_parallel})

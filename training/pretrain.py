@@ -21,7 +21,6 @@ from typing import Any, Dict
 
 import srsly
 
-from spacy_knowcoder.errors import Errors
 from spacy_knowcoder.fileio import atomic_directory
 
 from .config import PretrainSettings, TrainingConfig
@@ -64,14 +63,9 @@ def reusable(done: Dict[str, Any], settings: Any, prints: Dict[str, Any]) -> boo
     """
     if not done or not settings.max_steps or done.get("total_steps") != settings.max_steps:
         return False
-    saved = done.get("fingerprint")
-    if saved is None:
-        return True
-    changed = [k for k, v in prints.items() if k in saved and saved[k] != v]
-    if changed:
-        raise ValueError(Errors.E315.format(path=Path(settings.output_dir) / SUMMARY_FILE,
-                                            what=changed[0], saved=saved[changed[0]],
-                                            current=prints[changed[0]]))
+    from . import checkpoints
+
+    checkpoints.check_compatible(Path(settings.output_dir) / SUMMARY_FILE, done, prints)
     return True
 
 
@@ -98,7 +92,8 @@ def pretrain(cfg: TrainingConfig) -> Dict[str, Any]:
     world = init_distributed()
     output_dir = Path(settings.output_dir)
     done = finished_summary(output_dir, output_dir / MODEL_SUBDIR)
-    if reusable(done, settings, fingerprint(settings, world["world_size"])):
+    prints = fingerprint(settings, world["world_size"])
+    if reusable(done, settings, prints):
         return done
     ds_config = deepspeed_config(settings, SECTION)
     model_config = load_model_config(settings.model, SECTION)
@@ -110,7 +105,6 @@ def pretrain(cfg: TrainingConfig) -> Dict[str, Any]:
     per_epoch = micro_batches_per_epoch(len(examples), settings.micro_batch_size, world["world_size"])
     total = total_steps(settings, per_epoch)
     engine = build_engine(model, settings, ds_config, total)
-    prints = fingerprint(settings, world["world_size"])
     start = _peek_start(output_dir)
     batches = micro_batches(examples, settings.micro_batch_size, settings.seed,
                             start=start * settings.gradient_accumulation, rank=world["rank"],

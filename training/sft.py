@@ -66,7 +66,8 @@ def sft(cfg: TrainingConfig) -> Dict[str, Any]:
     world = init_distributed()
     output_dir, target = Path(settings.output_dir), result_dir(settings)
     done = finished_summary(output_dir, target)
-    if reusable(done, settings, fingerprint(settings, world["world_size"])):
+    prints = fingerprint(settings, world["world_size"])
+    if reusable(done, settings, prints):
         return done
     ds_config = deepspeed_config(settings, SECTION)
     model_config = load_model_config(settings.model, SECTION)
@@ -90,7 +91,7 @@ def sft(cfg: TrainingConfig) -> Dict[str, Any]:
                             world=world["world_size"])
     step_fn = causal_lm_step(engine, batches, settings.gradient_accumulation)
     summary = run_steps(engine, step_fn, settings, SECTION, output_dir, total, world,
-                        fingerprint(settings, world["world_size"]))
+                        prints)
     _save_result(engine, tokenizer, settings, zero_stage(ds_config), world["rank"])
     summary.update({"result_dir": str(result_dir(settings)), "method": settings.method,
                     "parameters": n_params, "trainable_parameters": n_trainable, "examples": len(examples)})

@@ -127,13 +127,16 @@ class ClassRanker:
                 scores[posting[0]] += posting[1]
         return scores
 
+    def best(self, text: str, k: int) -> np.ndarray:
+        """Positions (in ``keys``) of the ``k`` best classes, best first (ties: key order)."""
+        if k <= 0 or not self.keys:
+            return np.zeros(0, dtype=np.int64)
+        scores = self.scores(text)
+        return np.lexsort((np.arange(len(scores)), -scores))[:k]
+
     def top(self, text: str, k: int) -> List[str]:
         """The ``k`` classes with the highest scores, best first (ties: key order)."""
-        if k <= 0 or not self.keys:
-            return []
-        scores = self.scores(text)
-        order = np.lexsort((np.arange(len(scores)), -scores))[:k]
-        return [self.keys[i] for i in order]
+        return [self.keys[i] for i in self.best(text, k)]
 
     def positions_in(self, library_keys: Sequence[str]) -> np.ndarray:
         """Each trained class's position in ``library_keys``; E211 if any is missing."""

@@ -478,11 +478,9 @@ class LearnedSelector(LibrarySelector):
         limit = lexical.limit()
         chosen: Dict[int, None] = {}
         ranker = self.rankers.get(kind)
-        if ranker is not None and len(ranker):
+        if ranker is not None:
             quota = int(self.settings.learned_share * limit)
-            scores = ranker.scores(text)
-            order = np.lexsort((np.arange(len(scores)), -scores))[:quota]
-            lexical.expand(chosen, self._positions[kind][order], quota)
+            lexical.expand(chosen, self._positions[kind][ranker.best(text, quota)], quota)
         quota = min(limit, len(chosen) + int(self.settings.lexical_share * limit))
         lexical.expand(chosen, lexical.hits(text, quota), quota)
         lexical.fill_priors(chosen, limit)
