@@ -79,7 +79,15 @@ class TrainSettings:
     weight_decay (float): AdamW weight decay.
     adam_beta1, adam_beta2 (float): AdamW betas.
     gradient_clipping (float): Max gradient norm (0 disables).
-    dtype (str): "float32", "bfloat16" or "float16" training precision.
+    dtype (str): "float32", "bfloat16" or "float16": the dtype the weights are
+        stored and updated in (DeepSpeed's bf16/fp16 modes for the latter two).
+    autocast (str): Compute precision of the forward pass under ``torch.autocast``
+        with float32 weights: "auto" (bfloat16 where the CPU or GPU computes it
+        natively, see :mod:`spacy_knowcoder.precision`; float32 elsewhere, with a
+        notice), "bfloat16", "float16" (CUDA) or "off".
+    bucket_by_length (bool): Batch examples of similar length together (within
+        windows of 16 micro batches; batch order still shuffled), so less compute
+        goes to padding.
     seed (int): Seed for data order, initialization and dropout.
     checkpoint_every (int): Save a resumable checkpoint every N steps (0: never).
     keep_checkpoints (int): How many checkpoints to keep.
@@ -108,6 +116,8 @@ class TrainSettings:
     adam_beta2: float = 0.95
     gradient_clipping: float = 1.0
     dtype: str = "float32"
+    autocast: str = "auto"
+    bucket_by_length: bool = True
     seed: int = 0
     checkpoint_every: int = 50
     keep_checkpoints: int = 2
@@ -136,6 +146,8 @@ class TrainSettings:
                  "'cosine', 'linear' or 'constant'", self.lr_scheduler)
         _require(self.dtype in ("float32", "bfloat16", "float16"), section, "dtype", where,
                  "'float32', 'bfloat16' or 'float16'", self.dtype)
+        _require(self.autocast in ("auto", "bfloat16", "float16", "off"), section, "autocast", where,
+                 "'auto', 'bfloat16', 'float16' or 'off'", self.autocast)
         _require(self.max_memory_gb >= 0, section, "max_memory_gb", where, "a number >= 0",
                  self.max_memory_gb)
 

@@ -208,12 +208,50 @@ def batch_order(n_examples: int, seed: int, epoch: int) -> List[int]:
     return order
 
 
+def bucketed_order(lengths: Sequence[int], micro_batch_size: int, seed: int, epoch: int,
+                   window: int = 16) -> List[int]:
+    """An epoch's example order in which each micro batch holds similar lengths.
+
+    The shuffled order of :func:`batch_order` is cut into windows of ``window``
+    micro batches; each window is sorted by length and cut into micro batches,
+    and the micro batches are shuffled again, so batches stay random across the
+    epoch while padding (and attention over it) mostly disappears. Depends only
+    on (lengths, seed, epoch): a resumed run sees the same batches.
+
+    Example:
+        >>> order = bucketed_order([1, 9, 2, 8, 3, 7, 4, 6], 2, seed=0, epoch=0, window=4)
+        >>> sorted(order) == list(range(8))
+        True
+        >>> lengths = [1, 9, 2, 8, 3, 7, 4, 6]
+        >>> [abs(lengths[a] - lengths[b]) <= 2 for a, b in zip(order[::2], order[1::2])]
+        [True, True, True, True]
+    """
+    import random
+
+    order = batch_order(len(lengths), seed, epoch)
+    size = micro_batch_size * window
+    batches: List[List[int]] = []
+    for begin in range(0, len(order), size):
+        chunk = sorted(order[begin:begin + size], key=lambda i: lengths[i])
+        batches.extend(chunk[i:i + micro_batch_size] for i in range(0, len(chunk), micro_batch_size))
+    random.Random(f"buckets:{seed}:{epoch}").shuffle(batches)
+    return [i for batch in batches for i in batch]
+
+
+def example_length(example: Dict[str, Any]) -> int:
+    """Tokens of an example without its padding."""
+    mask = example.get("attention_mask")
+    return int(mask.sum()) if mask is not None else int(example["input_ids"].numel())
+
+
 def micro_batches(examples: Sequence[Dict[str, Any]], micro_batch_size: int, seed: int,
-                  start: int = 0, rank: int = 0, world: int = 1) -> Iterator[Dict[str, Any]]:
+                  start: int = 0, rank: int = 0, world: int = 1,
+                  bucket_by_length: bool = False) -> Iterator[Dict[str, Any]]:
     """An endless stream of stacked micro batches for one data-parallel rank.
 
     start (int): How many micro batches (of this rank) to skip, for resuming.
     rank, world (int): The data-parallel rank and size; ranks take disjoint rows.
+    bucket_by_length (bool): Group similar lengths (:func:`bucketed_order`).
 
     Example:
         >>> import torch
@@ -225,10 +263,15 @@ def micro_batches(examples: Sequence[Dict[str, Any]], micro_batch_size: int, see
     import torch
 
     per_epoch = max(1, len(examples) // (micro_batch_size * world))
-    index = start
+    lengths = [example_length(e) for e in examples] if bucket_by_length else []
+    index, epoch_order = start, (-1, [])
     while True:
         epoch, pos = divmod(index, per_epoch)
-        order = batch_order(len(examples), seed, epoch)
+        if epoch_order[0] != epoch:
+            order = (bucketed_order(lengths, micro_batch_size * world, seed, epoch) if bucket_by_length
+                     else batch_order(len(examples), seed, epoch))
+            epoch_order = (epoch, order)
+        order = epoch_order[1]
         begin = (pos * world + rank) * micro_batch_size
         rows = [order[(begin + j) % len(order)] for j in range(micro_batch_size)]
         yield {key: torch.stack([examples[r][key] for r in rows]) for key in examples[0]}

@@ -18,6 +18,7 @@ from spacy_knowcoder.fileio import write_json
 
 from . import checkpoints
 from .config import TrainSettings, as_dict
+from .datasets import IGNORE_INDEX
 from .metrics import MetricsLog
 from .runtime import barrier, oom_guard, seed_everything
 
@@ -106,23 +107,80 @@ def trim_padding(batch: Dict[str, Any]) -> Dict[str, Any]:
     return {k: v[:, :length] for k, v in batch.items()}
 
 
-def causal_lm_step(engine: Any, batches: Iterator[Dict[str, Any]], accumulation: int) -> StepFn:
+def autocast_dtype(setting: str, device: Any) -> Optional[Any]:
+    """The torch dtype to autocast the forward pass to, or None for float32.
+
+    "auto" asks :func:`spacy_knowcoder.precision.resolve_dtype` (bfloat16 where
+    the hardware computes it natively; float32 with a one-line notice elsewhere).
+
+    Example:
+        >>> autocast_dtype("off", "cpu") is None
+        True
+        >>> autocast_dtype("bfloat16", "cpu")
+        torch.bfloat16
+    """
+    import torch
+
+    if setting == "off":
+        return None
+    if setting == "auto":
+        from spacy_knowcoder.precision import resolve_dtype
+
+        chosen = resolve_dtype("auto", str(torch.device(device).type))
+        return None if chosen == torch.float32 else chosen
+    return getattr(torch, setting)
+
+
+def label_loss(model: Any, batch: Dict[str, Any]) -> Any:
+    """Mean next-token cross-entropy over the positions that have a label.
+
+    Only the hidden states of those positions are projected onto the vocabulary:
+    for SFT the prompt is 90% of the tokens and carries no loss, so projecting it
+    (a ``tokens x hidden x vocab`` matmul plus its softmax) is wasted work and
+    memory. Same value as transformers' ``outputs.loss`` (logits in float32,
+    final logit soft-capping applied where the model has it).
+    """
+    import torch
+
+    hidden = model.get_decoder()(input_ids=batch["input_ids"],
+                                 attention_mask=batch.get("attention_mask")).last_hidden_state
+    targets = batch["labels"][:, 1:]
+    keep = targets != IGNORE_INDEX
+    logits = model.get_output_embeddings()(hidden[:, :-1][keep]).float()
+    cap = getattr(getattr(model, "config", None), "final_logit_softcapping", None)
+    if cap:
+        logits = torch.tanh(logits / cap) * cap
+    return torch.nn.functional.cross_entropy(logits, targets[keep])
+
+
+def causal_lm_step(engine: Any, batches: Iterator[Dict[str, Any]], accumulation: int,
+                   autocast: Optional[Any] = None) -> StepFn:
     """A step function for a DeepSpeed engine around a transformers causal LM.
 
     Each optimizer step runs ``accumulation`` micro batches (forward,
     ``engine.backward``, ``engine.step``; DeepSpeed applies the update at the
-    accumulation boundary) and returns their mean loss and token count.
+    accumulation boundary) and returns their mean loss and token count. The
+    forward runs under ``torch.autocast`` to ``autocast`` (a torch dtype; None:
+    no autocast), the weights and optimizer stay in their own dtype.
     """
     import torch
+
+    device_type = torch.device(engine.device).type
+
+    def forward(batch: Dict[str, Any]) -> Any:
+        if autocast is None:
+            return label_loss(engine.module, batch)
+        with torch.autocast(device_type, dtype=autocast):
+            return label_loss(engine.module, batch)
 
     def step_fn(step: int) -> Tuple[float, int]:
         total_loss, tokens = 0.0, 0
         for _ in range(accumulation):
             batch = {k: v.to(engine.device) for k, v in trim_padding(next(batches)).items()}
-            out = engine(**batch)
-            engine.backward(out.loss)
+            loss = forward(batch)
+            engine.backward(loss)
             engine.step()
-            total_loss += float(out.loss.detach())
+            total_loss += float(loss.detach())
             mask = batch.get("attention_mask")
             tokens += int(mask.sum()) if mask is not None else batch["input_ids"].numel()
         if not torch.isfinite(torch.tensor(total_loss)):

@@ -25,7 +25,7 @@ from spacy_knowcoder.fileio import atomic_directory
 
 from .config import PretrainSettings, TrainingConfig
 from .datasets import micro_batches, micro_batches_per_epoch, pack_pretraining, read_pretraining
-from .loop import SUMMARY_FILE, causal_lm_step, run_steps, write_summary
+from .loop import SUMMARY_FILE, autocast_dtype, causal_lm_step, run_steps, write_summary
 from .runtime import (barrier, check_memory, count_parameters, deepspeed_config, init_distributed,
                       load_model_config, make_optimizer, make_scheduler, seed_everything, total_steps,
                       zero_stage)
@@ -108,8 +108,9 @@ def pretrain(cfg: TrainingConfig) -> Dict[str, Any]:
     start = _peek_start(output_dir)
     batches = micro_batches(examples, settings.micro_batch_size, settings.seed,
                             start=start * settings.gradient_accumulation, rank=world["rank"],
-                            world=world["world_size"])
-    step_fn = causal_lm_step(engine, batches, settings.gradient_accumulation)
+                            world=world["world_size"], bucket_by_length=settings.bucket_by_length)
+    step_fn = causal_lm_step(engine, batches, settings.gradient_accumulation,
+                             autocast_dtype(settings.autocast, engine.device))
     summary = run_steps(engine, step_fn, settings, SECTION, output_dir, total, world, prints)
     save_hf_model(engine, tokenizer, output_dir / MODEL_SUBDIR, zero_stage(ds_config), world["rank"])
     summary.update({"model_dir": str(output_dir / MODEL_SUBDIR), "parameters": n_params,

@@ -21,7 +21,7 @@ from spacy_knowcoder.fileio import atomic_directory
 
 from .config import SFTSettings, TrainingConfig
 from .datasets import encode_sft, micro_batches, micro_batches_per_epoch, read_sft
-from .loop import causal_lm_step, run_steps, write_summary
+from .loop import autocast_dtype, causal_lm_step, run_steps, write_summary
 from .pretrain import (_peek_start, build_engine, file_sha256, finished_summary, full_state_dict,
                        load_causal_lm, reusable, save_hf_model)
 from .runtime import (barrier, check_memory, count_parameters, deepspeed_config, init_distributed,
@@ -88,8 +88,9 @@ def sft(cfg: TrainingConfig) -> Dict[str, Any]:
     start = _peek_start(output_dir)
     batches = micro_batches(examples, settings.micro_batch_size, settings.seed,
                             start=start * settings.gradient_accumulation, rank=world["rank"],
-                            world=world["world_size"])
-    step_fn = causal_lm_step(engine, batches, settings.gradient_accumulation)
+                            world=world["world_size"], bucket_by_length=settings.bucket_by_length)
+    step_fn = causal_lm_step(engine, batches, settings.gradient_accumulation,
+                             autocast_dtype(settings.autocast, engine.device))
     summary = run_steps(engine, step_fn, settings, SECTION, output_dir, total, world,
                         prints)
     _save_result(engine, tokenizer, settings, zero_stage(ds_config), world["rank"])

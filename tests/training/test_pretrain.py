@@ -26,7 +26,8 @@ def test_zero1_pretraining_lowers_loss_and_writes_hf_dir(tmp_path, tiny_llama_di
     first = next(micro_batches(blocks, 2, seed=0))
     base = AutoModelForCausalLM.from_pretrained(tiny_llama_dir)
     with torch.no_grad():
-        assert base(**first).loss.item() == pytest.approx(losses[0], abs=1e-3)
+        # (float32 here; the run computes in bf16 under autocast where the CPU has it: 0.2%)
+        assert base(**first).loss.item() == pytest.approx(losses[0], rel=2e-3)
     trained = AutoModelForCausalLM.from_pretrained(tmp_path / "pretrain" / "model")
     with torch.no_grad():
         assert trained(**first).loss.item() < losses[0] - 0.1

@@ -80,15 +80,34 @@ def build_training_data(settings: DataSettings, data_root: "str | Path",
 def training_records(name: str, settings: DataSettings, data_root: "str | Path",
                      cache: Dict[str, Tuple[List[Record], Schema]],
                      labels_dir: Optional[Path] = None) -> Tuple[List[Record], Schema]:
-    """The train-split records of a dataset (short texts only) and its schema."""
+    """The training records of a dataset (short texts only) and its schema."""
     if name not in cache:
-        info = get_dataset(name)
-        records = list(read_dataset(name, info.train_split, data_root))
+        records = [r for split in training_splits(name, settings)
+                   for r in read_dataset(name, split, data_root)]
         schema = dataset_schema(name, records, labels_dir=labels_dir,
                                 max_description_chars=settings.max_description_chars)
         limit = settings.max_text_chars
         cache[name] = ([r for r in records if not limit or len(r["text"]) <= limit], schema)
     return cache[name]
+
+
+def training_splits(name: str, settings: DataSettings) -> List[str]:
+    """The splits a dataset trains on: its train split, or (``train_splits =
+    "all"``) every split but the evaluation split (every split where the two
+    are one file, as for FewRel's val_wiki).
+
+    Example:
+        >>> training_splits("multiconer2_en", DataSettings(train_splits="all"))
+        ['train', 'train10']
+        >>> training_splits("fewrel", DataSettings(train_splits="all"))
+        ['val_wiki', 'val_pubmed']
+    """
+    info = get_dataset(name)
+    if settings.train_splits == "train":
+        return [info.train_split]
+    if info.train_split == info.eval_split:
+        return list(info.splits)
+    return [split for split in info.splits if split != info.eval_split]
 
 
 def sft_sources(settings: DataSettings) -> List[str]:

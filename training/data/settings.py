@@ -32,6 +32,8 @@ class DataSettings:
     tasks (Tuple[str, ...]): SFT tasks to build.
     held_out (Tuple[str, ...]): Datasets never used for training.
     sft_datasets (Tuple[str, ...]): SFT sources; empty = every catalog dataset not held out.
+    train_splits (str): "train": each dataset's train split; "all": every split
+        but its evaluation split (all of a single-file dataset).
     sft_per_dataset_task (int): Max SFT samples per (dataset, task); 0 = no cap.
     re_per_dataset (int): Max RE samples per dataset instead of
         ``sft_per_dataset_task`` (fewer datasets have relations than entities);
@@ -57,6 +59,7 @@ class DataSettings:
     tasks: Tuple[str, ...] = TASKS
     held_out: Tuple[str, ...] = HELD_OUT
     sft_datasets: Tuple[str, ...] = ()
+    train_splits: str = "train"
     sft_per_dataset_task: int = 30
     re_per_dataset: int = 0
     max_text_chars: int = 200
@@ -95,6 +98,8 @@ class DataSettings:
             if name not in CATALOG:
                 _bad("held_out/sft_datasets/instance_datasets",
                      f"catalog names ({', '.join(CATALOG)})", name)
+        if self.train_splits not in ("train", "all"):
+            _bad("train_splits", "'train' or 'all'", self.train_splits)
         if self.quoting not in ("python", "reference"):
             _bad("quoting", "'python' or 'reference'", self.quoting)
 
