@@ -7,6 +7,8 @@ value can be overridden as ``--section.key VALUE``):
 * ``pretrain``    phase 1 under DeepSpeed (ZeRO, or pipeline stages)
 * ``sft``         phase 2, LoRA or full fine-tuning on the responses
 * ``merge``       merge the LoRA adapter into a plain HF directory
+* ``ship``        copy the adapter into the package as a shipped model
+                  (``--name knowcoder-smol --scores DIR``; :mod:`training.ship`)
 * ``show-config`` print the resolved config
 
 ``--dry-run`` validates the config, the DeepSpeed JSON, the data files and the
@@ -26,7 +28,7 @@ import srsly
 
 from .config import CONFIG_DIR, TrainingConfig, load_config, parse_overrides, section_items
 
-COMMANDS = ("build-data", "pretrain", "sft", "merge", "show-config")
+COMMANDS = ("build-data", "pretrain", "sft", "merge", "ship", "show-config")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -39,6 +41,9 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--world-size", type=int, default=None,
                         help="with --dry-run: the number of processes the real run will have")
+    parser.add_argument("--name", default="knowcoder-smol", help="with ship: the shipped model's name")
+    parser.add_argument("--scores", default=None,
+                        help="with ship: a folder of <dataset>/scores.json (held-out evaluation)")
     return parser
 
 
@@ -50,7 +55,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.no_progress:
         overrides.update({"pretrain.progress": False, "sft.progress": False})
     cfg = load_config(args.config, overrides)
-    result = run_command(args.command, cfg, dry_run=args.dry_run, world_size=args.world_size)
+    if args.command == "ship":
+        from .ship import ship
+
+        result = ship(cfg, args.name, scores_dir=args.scores)
+    else:
+        result = run_command(args.command, cfg, dry_run=args.dry_run, world_size=args.world_size)
     if result is not None and _is_rank_zero():
         print(srsly.json_dumps(result, indent=2))
     return 0

@@ -1,0 +1,106 @@
+"""Ship a trained LoRA adapter as a model of the package (``spacy_knowcoder/models/<name>``).
+
+``python -m training ship CONFIG --name knowcoder-smol [--scores DIR]`` takes the
+adapter of ``[merge] adapter`` (the SFT result), checks that it fits its base
+(``[sft] model``), stores its weights in bfloat16 (half the size; peft casts them
+back to the model's dtype when it applies them), and writes the metadata that
+the component checks on load: the base id and fingerprint, the adapter's sha256,
+and a training summary (data, steps, tokens/s, time, held-out scores). The model
+card ``README.md`` in the target folder is kept; write its numbers from the
+summary this command prints.
+
+Example:
+    >>> from training.config import load_config, CONFIG_DIR
+    >>> cfg = load_config(CONFIG_DIR / "long.cfg")  # doctest: +SKIP
+    >>> ship(cfg, "knowcoder-smol", scores_dir="evaluation/long")["adapter_mb"]  # doctest: +SKIP
+    19.6
+"""
+import json
+import shutil
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+import srsly
+
+from spacy_knowcoder.errors import Errors
+from spacy_knowcoder.fileio import atomic_directory
+
+from .config import TrainingConfig
+
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+#: What the model card and metadata keep from a finished SFT run's summary.
+SUMMARY_KEYS = ("total_steps", "seconds", "tokens_per_second", "first_loss", "last_loss",
+                "examples", "trainable_parameters", "finished")
+
+
+def ship(cfg: TrainingConfig, name: str, scores_dir: Optional[str] = None,
+         models_root: Optional[Path] = None) -> Dict[str, Any]:
+    """Copy the adapter into the package's models folder with its metadata.
+
+    cfg (TrainingConfig): The profile the adapter was trained with.
+    name (str): The shipped model's name (its folder), e.g. "knowcoder-smol".
+    scores_dir (Optional[str]): A folder of ``<dataset>/scores.json`` from
+        ``knowcoder evaluate`` (held-out sets) to record.
+    models_root (Optional[Path]): Where the shipped models live (default: the
+        package's ``spacy_knowcoder/models``).
+    RETURNS (Dict[str, Any]): The metadata's training summary plus the adapter size.
+    """
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from spacy_knowcoder.generation import smollm2
+    from spacy_knowcoder.generation.adapter import base_fingerprint, check_adapter
+    from spacy_knowcoder.models import shipped_root, write_metadata
+
+    adapter = Path(cfg.merge.adapter)
+    check_adapter(adapter)
+    base = Path(cfg.sft.model)
+    marker = smollm2.read_marker(base) or {}
+    if not marker:
+        raise ValueError(Errors.E313.format(path=str(base), section="sft", reason=(
+            "it was not made by 'knowcoder prepare-model', so the shipped model could not "
+            "name the base a user's machine prepares")))
+    target_root = models_root or shipped_root()
+    summary = dict(srsly.read_json(Path(cfg.sft.output_dir) / "summary.json"))
+    data_dir = Path(cfg.paths.data_dir)
+    training = {
+        "profile": summary.get("settings", {}) and {k: summary["settings"].get(k) for k in (
+            "seq_length", "micro_batch_size", "gradient_accumulation", "lr", "lora_r",
+            "lora_alpha", "lora_dropout", "autocast")},
+        "sft": {k: summary.get(k) for k in SUMMARY_KEYS},
+        "data": _read_json(data_dir / "sft.stats.json"),
+        "data_settings": _read_json(data_dir / "settings.json"),
+        "heldout": _scores(scores_dir) if scores_dir else {},
+    }
+    with atomic_directory(target_root / name) as tmp:
+        card = target_root / name / "README.md"
+        if card.is_file():
+            shutil.copy(card, Path(tmp) / "README.md")
+        tensors = load_file(str(adapter / "adapter_model.safetensors"))
+        save_file({k: v.to(torch.bfloat16).contiguous() for k, v in tensors.items()},
+                  str(Path(tmp) / "adapter_model.safetensors"), metadata={"format": "pt"})
+        config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf8"))
+        config["base_model_name_or_path"] = smollm2.BASE_ID
+        (Path(tmp) / "adapter_config.json").write_text(json.dumps(config, indent=2) + "\n",
+                                                       encoding="utf8")
+        write_metadata(tmp, base=smollm2.BASE_ID, base_fingerprint=base_fingerprint(base),
+                       base_source=marker.get("source"), dtype="bfloat16", training=training)
+        # write_metadata names the model after its folder; the temporary one has another name
+        meta = Path(tmp) / "knowcoder_model.json"
+        data = json.loads(meta.read_text(encoding="utf8"))
+        data["name"] = name
+        meta.write_text(json.dumps(data, indent=2) + "\n", encoding="utf8")
+    size = (target_root / name / "adapter_model.safetensors").stat().st_size / 1e6
+    return {"name": name, "folder": str(target_root / name), "adapter_mb": round(size, 1), **training}
+
+
+def _read_json(path: Path) -> Any:
+    return srsly.read_json(path) if path.is_file() else None
+
+
+def _scores(folder: str) -> Dict[str, Any]:
+    """Strict F1 per held-out dataset from ``<folder>/<dataset>/scores.json``."""
+    found: Dict[str, Any] = {}
+    for path in sorted(Path(folder).glob("*/scores.json")):
+        found[path.parent.name] = srsly.read_json(path)
+    return found
