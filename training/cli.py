@@ -102,7 +102,7 @@ def build_data(cfg: TrainingConfig) -> Dict[str, Any]:
     if cfg.paths.schema_library:
         from spacy_knowcoder.schema.library import SchemaLibrary
 
-        library = SchemaLibrary.from_disk(cfg.paths.schema_library).to_schema()
+        library = SchemaLibrary.from_disk(cfg.paths.schema_library)
     result = data_module.build_training_data(settings, cfg.paths.data_root, cfg.paths.data_dir,
                                              schema_library=library)
     if dataclasses.is_dataclass(result):

@@ -10,12 +10,14 @@ from spacy_knowcoder.prompting import split_query, task_of_instruction
 from spacy_knowcoder.schema import schema_from_source
 from training.data import DataSettings, build_training_data
 from training.data.responses import EMPTY
+from training.data.settings import HELD_OUT
 
 DATA_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-SMALL = DataSettings(sft_datasets=("wnut17", "fewrel", "geneva", "litbank"),
+# The default held-out list (training.data.settings.HELD_OUT); wnut17, gum and
+# wikievents are in it, so the NER, RE, ED and EAE sources are sets that are trained on.
+SMALL = DataSettings(sft_datasets=("wikigold", "fewrel", "geneva", "litbank"),
                      instance_datasets=("fewrel", "geneva"), sft_per_dataset_task=6,
-                     instances_per_dataset=5, definition_docs=6, eval_limit=4,
-                     held_out=("re3d", "semeval2010_task8"))
+                     instances_per_dataset=5, definition_docs=6, eval_limit=4)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,7 @@ def test_sft_contract(built):
     result, out = built
     rows = _rows(result.sft_path)
     assert {r["task"] for r in rows} == {"ner", "re", "ed", "eae"}
-    assert {r["dataset"] for r in rows} == {"wnut17", "fewrel", "geneva", "litbank"}
+    assert {r["dataset"] for r in rows} == {"wikigold", "fewrel", "geneva", "litbank"}
     for row in rows:
         assert row["prompt"].endswith("\nOutput:\n")
         query = row["prompt"].split("\nInput:\n", 1)[1][: -len("\nOutput:\n")]
@@ -68,9 +70,15 @@ def test_pretraining_contract(built):
 def test_held_out_sets_are_written_and_never_trained_on(built):
     result, out = built
     manifest = json.loads(result.heldout_manifest.read_text(encoding="utf-8"))
-    assert [m["dataset"] for m in manifest] == ["re3d", "semeval2010_task8"]
-    assert len(_rows(out / "heldout" / "re3d.jsonl")) == 4
-    assert not {r["dataset"] for r in _rows(result.sft_path)} & {"re3d", "semeval2010_task8"}
+    assert [m["dataset"] for m in manifest] == list(HELD_OUT)
+    assert {"wnut17", "gum", "wikievents"} <= set(HELD_OUT)
+    for entry in manifest:
+        assert len(_rows(out / "heldout" / entry["file"])) == entry["records"] == 4
+        assert entry["note"] and Path(entry["label_file"]).is_file()
+    wikievents = next(m for m in manifest if m["dataset"] == "wikievents")
+    assert wikievents["tasks"] == ["ed", "eae"] and wikievents["split"] == "test"
+    assert not {r["dataset"] for r in _rows(result.sft_path)} & set(HELD_OUT)
+    assert not {r["source"] for r in _rows(result.pretrain_path)} & set(HELD_OUT)
 
 
 def test_same_seed_same_bytes_other_seed_differs(built, tmp_path):
@@ -103,3 +111,15 @@ def test_relations_get_their_own_cap_and_too_long_samples_warn(tmp_path):
     assert len(build_sft(replace(only_re, re_per_dataset=7), DATA_ROOT, {})) == 7
     with pytest.warns(UserWarning, match=r"W251.*RE sample\(s\) of dataset 'fewrel'"):
         assert build_sft(replace(only_re, max_sample_chars=50), DATA_ROOT, {}) == []
+
+
+@pytest.mark.parametrize("name", ["data", "data.build", "data.following", "data.responses",
+                                  "data.sampling", "data.schemas", "data.settings", "data.stats",
+                                  "data.understanding"])
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"training.{name}"),
+                             optionflags=doctest.ELLIPSIS | doctest.IGNORE_EXCEPTION_DETAIL)
+    assert result.failed == 0

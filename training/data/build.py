@@ -27,6 +27,7 @@ from spacy_knowcoder.corpora.catalog import CATALOG, get_dataset, label_file, re
 from spacy_knowcoder.errors import Warnings
 from spacy_knowcoder.fileio import write_json, write_jsonl
 from spacy_knowcoder.schema import Schema, schema_from_dict
+from spacy_knowcoder.schema.library import SchemaLibrary
 
 from .following import task_samples
 from .sampling import rng_for, sample_records
@@ -51,19 +52,24 @@ class BuildResult:
 
 
 def build_training_data(settings: DataSettings, data_root: "str | Path",
-                        output_dir: "str | Path", schema_library: Optional[Schema] = None,
+                        output_dir: "str | Path",
+                        schema_library: "Optional[Schema | SchemaLibrary]" = None,
                         labels_dir: Optional[Path] = None) -> BuildResult:
     """Construct the training data of both phases (DESIGN §7).
 
     settings (DataSettings): What to build; the seed fixes every choice.
     data_root (str | Path): Folder with the raw dataset folders (../shared/data).
     output_dir (str | Path): Folder to write to (created).
-    schema_library (Optional[Schema]): Classes for the definition documents;
-        default: the Wikidata-aligned datasets' own labels.
+    schema_library (Optional[Schema | SchemaLibrary]): Classes for the
+        definition documents; default: the Wikidata-aligned datasets' own labels.
+        From a library, the classes that only a held-out dataset's ontology
+        contributed are left out (:func:`training_library`).
     labels_dir (Optional[Path]): Folder of label files (default: the packaged ones).
     RETURNS (BuildResult): Paths and counts.
     """
     out = Path(output_dir)
+    if isinstance(schema_library, SchemaLibrary):
+        schema_library = training_library(schema_library, settings)
     cache: Dict[str, Tuple[List[Record], Schema]] = {}
     sft = build_sft(settings, data_root, cache, labels_dir)
     pretrain = build_pretraining(settings, data_root, cache, schema_library, labels_dir)
@@ -75,6 +81,27 @@ def build_training_data(settings: DataSettings, data_root: "str | Path",
     write_json(out / "settings.json", asdict(settings))
     return BuildResult(out / "sft.jsonl", out / "pretrain.jsonl", manifest, len(sft),
                        len(pretrain))
+
+
+def training_library(library: SchemaLibrary, settings: DataSettings) -> Schema:
+    """The library's classes without those that only held-out ontologies contributed.
+
+    The library builder reads some datasets' own ontology files (WikiEvents'
+    KAIROS roles); a class whose every source is the ontology of a held-out
+    dataset would teach the model the schema it is evaluated on as unseen.
+
+    Example:
+        >>> from spacy_knowcoder.schema.library import LibraryClass
+        >>> lib = SchemaLibrary([LibraryClass("event", "kairos:Die", "Die", sources=("kairos",)),
+        ...                      LibraryClass("event", "geneva:Die", "Dying", sources=("geneva",))])
+        >>> [t.label for t in training_library(lib, DataSettings()).events]
+        ['Dying']
+    """
+    held = {get_dataset(name).ontology for name in settings.held_out} - {""}
+    leaving = [cls.key for cls in library if cls.sources and set(cls.sources) <= held]
+    kept = SchemaLibrary(library)
+    kept.remove(leaving)
+    return kept.to_schema()
 
 
 def training_records(name: str, settings: DataSettings, data_root: "str | Path",
