@@ -31,6 +31,7 @@ from .extensions import register_extensions
 from .extractor import CandidateSelector, Extractor, warn_dropped, whole_schema
 from .generation.base import GenerationSettings, Generator, generate_for_jobs
 from .model_files import copy_model_files, packaged_model_path
+from .models import DEFAULT_MODEL, default_model_available, is_shipped_name
 from .prompting import TASKS, Trigger, check_task, render_schema_prefix
 from .schema.build import schema_from_dict, schema_to_dict
 from .schema.io import load_schema
@@ -141,8 +142,10 @@ class KnowCoder(Pipe):
     ) -> None:
         """Initialize the component.
 
-        model (str): A local HF directory, a hub id, a ``.gguf`` file, or the URL
-            of an OpenAI-compatible completions server ("http://host:8000/v1").
+        model (str): A local HF directory, a hub id, a ``.gguf`` file, the URL
+            of an OpenAI-compatible completions server ("http://host:8000/v1"),
+            or the name of a shipped model ("knowcoder-smol"); None uses the
+            shipped default (``spacy_knowcoder.models.DEFAULT_MODEL``).
         schema (dict): The schema in dict form (or give ``schema_file``).
         schema_file (str): A ``.json`` or ``.py`` schema file.
         library (str): A schema library JSON (``knowcoder schema build``), instead
@@ -189,10 +192,12 @@ class KnowCoder(Pipe):
         self._generator: Optional[Generator] = None
         self._budget: Optional[int] = None
         self._extractor: Optional[Extractor] = None
-        if model is not None and not package_model:  # a packaged copy comes in from_disk
+        if model is not None and not package_model and not is_shipped_name(model):
             from .generation.hf import resolve_model_source
 
-            resolve_model_source(model)  # fails early on a path that does not exist
+            # Fails early on a path that does not exist (a packaged copy comes in
+            # from_disk; a shipped model is checked when it loads).
+            resolve_model_source(model)
 
     # -- configuration -------------------------------------------------------
 
@@ -275,12 +280,26 @@ class KnowCoder(Pipe):
     def generator(self) -> Generator:
         """The text generator, loaded on first use."""
         if self._generator is None:
-            if self.cfg["model"] is None:
-                raise ValueError(Errors.E019)
-            from .generation.loading import load_generator
-
-            self._generator = load_generator(self.cfg["model"], self.generation)
+            self._generator = self._load_generator()
         return self._generator
+
+    def _load_generator(self) -> Generator:
+        """Load ``cfg["model"]``; None means the shipped default (``models.DEFAULT_MODEL``).
+
+        A shipped model's base is prepared once in the user cache and its LoRA
+        adapter merged in memory (``generation.shipped``). The setting stays as
+        given (None or the name), so a saved pipeline never refers to a cache path.
+        """
+        model = self.cfg["model"]
+        if model is None and not default_model_available():
+            raise ValueError(Errors.E019)
+        if model is None or is_shipped_name(model):
+            from .generation.shipped import shipped_generator
+
+            return shipped_generator(model or DEFAULT_MODEL, self.generation)
+        from .generation.loading import load_generator
+
+        return load_generator(model, self.generation)
 
     @generator.setter
     def generator(self, generator: Generator) -> None:

