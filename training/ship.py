@@ -73,6 +73,7 @@ def ship(cfg: TrainingConfig, name: str, scores_dir: Optional[str] = None,
         "heldout": _scores(scores_dir) if scores_dir else {},
     }
     with atomic_directory(target_root / name) as tmp:
+        Path(tmp).chmod(0o755)  # mkdtemp makes it private; the package folder is not
         card = target_root / name / "README.md"
         if card.is_file():
             shutil.copy(card, Path(tmp) / "README.md")
@@ -90,6 +91,8 @@ def ship(cfg: TrainingConfig, name: str, scores_dir: Optional[str] = None,
         data = json.loads(meta.read_text(encoding="utf8"))
         data["name"] = name
         meta.write_text(json.dumps(data, indent=2) + "\n", encoding="utf8")
+        for path in Path(tmp).iterdir():
+            path.chmod(0o644)
     size = (target_root / name / "adapter_model.safetensors").stat().st_size / 1e6
     return {"name": name, "folder": str(target_root / name), "adapter_mb": round(size, 1), **training}
 
@@ -99,8 +102,12 @@ def _read_json(path: Path) -> Any:
 
 
 def _scores(folder: str) -> Dict[str, Any]:
-    """Strict F1 per held-out dataset from ``<folder>/<dataset>/scores.json``."""
+    """Strict scores per held-out dataset from ``<folder>/<dataset>/scores.json``."""
     found: Dict[str, Any] = {}
     for path in sorted(Path(folder).glob("*/scores.json")):
-        found[path.parent.name] = srsly.read_json(path)
+        scores = srsly.read_json(path)
+        strict = {metric: {k: v for k, v in values.items() if k != "per_label"}
+                  for metric, values in scores.get("metrics", {}).items()
+                  if metric.endswith("_strict") and isinstance(values, dict)}
+        found[path.parent.name] = {"n_docs": scores.get("n_docs"), "strict": strict}
     return found

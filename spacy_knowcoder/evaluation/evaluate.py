@@ -68,7 +68,8 @@ def load_pipeline(model: str, labels: LabelSet, tasks: Sequence[str], *,
     """A pipeline whose knowcoder component uses the label file as its schema.
 
     model (str): A spaCy pipeline directory or installed package with a knowcoder
-        component, or a model directory/.gguf file (then a blank English
+        component, a shipped model's name ("knowcoder-smol"), or a model
+        directory/.gguf file (then a blank English
         pipeline gets the component).
     RETURNS (Tuple[Language, str]): The pipeline and the component's name.
     """
@@ -84,6 +85,12 @@ def load_pipeline(model: str, labels: LabelSet, tasks: Sequence[str], *,
     if (path / "config.cfg").is_file() or (not path.exists() and spacy.util.is_package(model)):
         nlp = spacy.load(model)
         return nlp, _reconfigure(nlp, model, overrides)
+    from ..models import is_shipped_name
+
+    if is_shipped_name(model):
+        nlp = spacy.blank("en")
+        nlp.add_pipe(FACTORY, config=dict(overrides, model=model))
+        return nlp, FACTORY
     if (path / "config.json").is_file() or (path.is_file() and path.suffix == ".gguf"):
         nlp = spacy.blank("en")
         nlp.add_pipe(FACTORY, config=dict(overrides, model=str(path)))

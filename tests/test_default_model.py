@@ -1,0 +1,65 @@
+"""Out of the box: the trained default that ships in the package extracts from real sentences.
+
+No ``model`` setting: the component loads ``spacy_knowcoder/models/knowcoder-smol``
+(the long profile's LoRA adapter) on the embedded SmolLM2-135M. The user cache
+holds this session's prepared base (linked), as after a first load.
+"""
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.tokens import DocBin
+
+from spacy_knowcoder.generation import smollm2
+from spacy_knowcoder.generation.shipped import HOME_ENV
+from spacy_knowcoder.models import DEFAULT_MODEL, default_model_available, get_shipped_model
+
+pytestmark = pytest.mark.model
+PEOPLE = {"Barack Obama was born in Honolulu.": "Barack Obama",
+          "Marie Curie moved from Warsaw to Paris.": "Marie Curie",
+          "Angela Merkel visited Berlin on Monday.": "Angela Merkel"}
+
+
+@pytest.fixture(scope="module")
+def default_nlp(smollm2_dir: Path, tmp_path_factory):
+    if not default_model_available():
+        pytest.fail(f"the package ships no trained {DEFAULT_MODEL} adapter")
+    home = tmp_path_factory.mktemp("home")
+    target = home / "models" / smollm2.BASE_ID
+    target.parent.mkdir(parents=True)
+    target.symlink_to(smollm2_dir.resolve(), target_is_directory=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(HOME_ENV, str(home))
+        nlp = spacy.blank("en")
+        nlp.add_pipe("knowcoder", config={"schema": {"entities": {
+            "person": "A human being.", "city": "A large town."}}})
+        nlp.get_pipe("knowcoder").initialize()
+        yield nlp
+
+
+def test_the_shipped_default_is_a_small_trained_adapter():
+    model = get_shipped_model(DEFAULT_MODEL)
+    assert model.has_adapter and model.base == smollm2.BASE_ID
+    size = (model.path / "adapter_model.safetensors").stat().st_size
+    assert size < 40_000_000
+    assert model.training["sft"]["total_steps"] >= 100
+    assert (model.path / "README.md").read_text(encoding="utf8").count("held-out") >= 1
+
+
+def test_the_default_finds_people_in_real_sentences(default_nlp):
+    docs = list(default_nlp.pipe(list(PEOPLE)))
+    for doc, person in zip(docs, PEOPLE.values()):
+        assert (person, "person") in {(e.text, e.label_) for e in doc.ents}, doc.ents
+        for span in doc.spans["knowcoder"]:
+            assert doc.text[span.start_char:span.end_char] == span.text
+    again = list(DocBin(store_user_data=True, docs=docs).get_docs(default_nlp.vocab))
+    assert [[(e.text, e.label_) for e in d.ents] for d in again] == \
+        [[(e.text, e.label_) for e in d.ents] for d in docs]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known gap of the shipped 135M model (260 SFT steps): it types most names as the "
+    "first person-like class, so Honolulu comes out as a person, not a city"))
+def test_the_default_finds_the_city(default_nlp):
+    doc = default_nlp("Barack Obama was born in Honolulu.")
+    assert ("Honolulu", "city") in {(e.text, e.label_) for e in doc.ents}
