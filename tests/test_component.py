@@ -263,7 +263,11 @@ def test_model_path_that_does_not_exist_is_a_clear_error(tmp_path):
                                           "model": str(tmp_path / "does-not-exist")})
 
 
-def test_missing_model_setting_is_a_clear_error_on_use():
+def test_missing_model_setting_without_a_shipped_default_is_a_clear_error_on_use(tmp_path,
+                                                                                 monkeypatch):
+    # with no model the shipped default is used (tests/test_default_model.py); a
+    # site whose models folder lacks it gets E019 on use
+    monkeypatch.setenv("KNOWCODER_SHIPPED_MODELS", str(tmp_path))
     nlp = spacy.blank("en")
     nlp.add_pipe("knowcoder", config={"schema": SCHEMA})
     with pytest.raises(ValueError, match="E019"):
