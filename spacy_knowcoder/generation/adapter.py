@@ -49,7 +49,7 @@ def base_fingerprint(model_dir: PathLike) -> str:
 
     model_dir (PathLike): A HF directory with config.json and safetensors weights.
     RETURNS (str): A sha256 hex digest.
-    RAISES: ValueError (E113) when the directory cannot be read.
+    RAISES: OSError (E103) when the directory cannot be read.
 
     Example:
         >>> base_fingerprint("models/smollm2-135m")[:8]  # doctest: +SKIP
@@ -60,9 +60,8 @@ def base_fingerprint(model_dir: PathLike) -> str:
         config = json.loads((model_dir / "config.json").read_text(encoding="utf8"))
         shapes = _tensor_shapes(model_dir)
     except (OSError, ValueError, KeyError, struct.error) as err:
-        raise ValueError(Errors.E113.format(
-            path="(any)", base=str(model_dir),
-            reason=f"the base cannot be read ({type(err).__name__}: {err})"))
+        reason = f"cannot read its config.json or weights header ({type(err).__name__}: {err})"
+        raise OSError(Errors.E103.format(model=str(model_dir), reason=reason)) from err
     identity = {"config": {key: config.get(key) for key in FINGERPRINT_KEYS},
                 "tensors": sorted([name, list(shape)] for name, shape in shapes.items())}
     text = json.dumps(identity, sort_keys=True, separators=(",", ":"))

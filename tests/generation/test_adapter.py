@@ -73,8 +73,8 @@ def test_fingerprint_is_stable_and_ignores_bookkeeping(tiny, tmp_path) -> None:
     assert base_fingerprint(tiny_llama(tmp_path / "deeper", layers=2)) != base_fingerprint(tiny)
 
 
-def test_fingerprint_of_an_unreadable_base_is_e113(tmp_path) -> None:
-    with pytest.raises(ValueError, match=r"\[E113\].*cannot be read"):
+def test_fingerprint_of_an_unreadable_base_is_e103(tmp_path) -> None:
+    with pytest.raises(OSError, match=r"\[E103\].*cannot read its config"):
         base_fingerprint(tmp_path)
 
 
