@@ -102,3 +102,29 @@ def _assert_valid_results(doc) -> None:
 def assert_valid_results():
     """A checker for the results the knowcoder component stored on a doc."""
     return _assert_valid_results
+
+
+@pytest.fixture(scope="session")
+def wheel_files(tmp_path_factory) -> "set[str]":
+    """The file names in a wheel built once from a copy of the sources (package data tests)."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    pytest.importorskip("setuptools")
+    pytest.importorskip("wheel")
+    tmp = tmp_path_factory.mktemp("wheel")
+    src = tmp / "src"  # a copy, so the checkout gets no build/ folder
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "out", "out-gpu", "long")
+    for name in ("spacy_knowcoder", "training"):
+        shutil.copytree(REPO / name, src / name, ignore=ignore)
+    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, src / name)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "--no-index", "-q", str(src), "-w", str(tmp / "dist")],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    wheel, = (tmp / "dist").glob("spacy_knowcoder-*.whl")
+    return set(zipfile.ZipFile(wheel).namelist())

@@ -28,6 +28,9 @@ from spacy_knowcoder.fileio import atomic_directory
 from .config import TrainingConfig
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+#: The SFT settings the metadata records.
+PROFILE_KEYS = ("seq_length", "micro_batch_size", "gradient_accumulation", "lr", "lora_r",
+                "lora_alpha", "lora_dropout", "autocast")
 #: What the model card and metadata keep from a finished SFT run's summary.
 SUMMARY_KEYS = ("total_steps", "seconds", "tokens_per_second", "first_loss", "last_loss",
                 "examples", "trainable_parameters", "finished")
@@ -62,11 +65,10 @@ def ship(cfg: TrainingConfig, name: str, scores_dir: Optional[str] = None,
             "name the base a user's machine prepares")))
     target_root = models_root or shipped_root()
     summary = dict(srsly.read_json(Path(cfg.sft.output_dir) / "summary.json"))
+    settings = summary.get("settings") or {}
     data_dir = Path(cfg.paths.data_dir)
     training = {
-        "profile": summary.get("settings", {}) and {k: summary["settings"].get(k) for k in (
-            "seq_length", "micro_batch_size", "gradient_accumulation", "lr", "lora_r",
-            "lora_alpha", "lora_dropout", "autocast")},
+        "profile": {k: settings.get(k) for k in PROFILE_KEYS},
         "sft": {k: summary.get(k) for k in SUMMARY_KEYS},
         "data": _read_json(data_dir / "sft.stats.json"),
         "data_settings": _read_json(data_dir / "settings.json"),
@@ -85,12 +87,8 @@ def ship(cfg: TrainingConfig, name: str, scores_dir: Optional[str] = None,
         (Path(tmp) / "adapter_config.json").write_text(json.dumps(config, indent=2) + "\n",
                                                        encoding="utf8")
         write_metadata(tmp, base=smollm2.BASE_ID, base_fingerprint=base_fingerprint(base),
-                       base_source=marker.get("source"), dtype="bfloat16", training=training)
-        # write_metadata names the model after its folder; the temporary one has another name
-        meta = Path(tmp) / "knowcoder_model.json"
-        data = json.loads(meta.read_text(encoding="utf8"))
-        data["name"] = name
-        meta.write_text(json.dumps(data, indent=2) + "\n", encoding="utf8")
+                       base_source=marker.get("source"), dtype="bfloat16", training=training,
+                       name=name)
         for path in Path(tmp).iterdir():
             path.chmod(0o644)
     size = (target_root / name / "adapter_model.safetensors").stat().st_size / 1e6

@@ -98,10 +98,8 @@ def training_library(library: SchemaLibrary, settings: DataSettings) -> Schema:
         ['Dying']
     """
     held = {get_dataset(name).ontology for name in settings.held_out} - {""}
-    leaving = [cls.key for cls in library if cls.sources and set(cls.sources) <= held]
-    kept = SchemaLibrary(library)
-    kept.remove(leaving)
-    return kept.to_schema()
+    return library.to_schema(cls.key for cls in library
+                             if not (cls.sources and set(cls.sources) <= held))
 
 
 def training_records(name: str, settings: DataSettings, data_root: "str | Path",
