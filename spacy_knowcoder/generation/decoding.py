@@ -73,6 +73,7 @@ class GreedyDecoder:
         self.stop_at_list_end = stop_at_list_end
         self.chooser = chooser
         self.eos_ids = _eos_ids(model, tokenizer)
+        self.cache_keyword = cache_keyword(model)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
     # -- prefix --------------------------------------------------------------
@@ -89,7 +90,8 @@ class GreedyDecoder:
         cache = DynamicCache(config=self.model.config)
         ids = torch.tensor([list(prefix)], dtype=torch.long, device=self.model.device)
         with torch.inference_mode():
-            self.model(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=1)
+            self.model(input_ids=ids, use_cache=True, logits_to_keep=1,
+                       **{self.cache_keyword: cache})
         return cache
 
     # -- decoding ------------------------------------------------------------
@@ -122,9 +124,9 @@ class GreedyDecoder:
             mask = torch.cat([mask, block_mask.to(device)], dim=1)
             with torch.inference_mode():
                 logits = self.model(input_ids=ids.to(device), attention_mask=mask,
-                                    position_ids=block_pos.to(device),
-                                    past_key_values=cache, use_cache=True,
-                                    logits_to_keep=1).logits[:, -1, :]
+                                    position_ids=block_pos.to(device), use_cache=True,
+                                    logits_to_keep=1,
+                                    **{self.cache_keyword: cache}).logits[:, -1, :]
             positions = [p + len(row.pending) for p, row in zip(positions, active)]
             best = logits.argmax(dim=-1).tolist()
             for j, row in enumerate(active):
@@ -260,6 +262,30 @@ def _whole_characters(data: bytes) -> bytes:
             continue
         return data[:end]
     return b""
+
+
+def cache_keyword(model: Any) -> str:
+    """The name under which the model's ``forward`` takes a KV cache.
+
+    transformers 5.x renamed ``past_key_values`` to ``cache`` (the old name warns
+    with a FutureWarning on every call); older versions only know the old name.
+
+    model (Any): A transformers causal LM.
+    RETURNS (str): "cache" or "past_key_values".
+
+    Example:
+        >>> class New:
+        ...     def forward(self, input_ids=None, cache=None): ...
+        >>> cache_keyword(New())
+        'cache'
+    """
+    import inspect
+
+    try:
+        parameters = inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):
+        return "past_key_values"
+    return "cache" if "cache" in parameters else "past_key_values"
 
 
 def _eos_ids(model: Any, tokenizer: Any) -> frozenset:

@@ -80,3 +80,15 @@ def test_own_loop_matches_transformers_generate(outputs) -> None:
     from spacy_knowcoder.generation import truncate_completion
 
     assert truncate_completion(reference)[0] == outputs["cached"][1]
+
+
+def test_prefix_cache_path_uses_the_current_cache_api(hf_generator) -> None:
+    """transformers 5 renamed ``past_key_values``; the old name warned on every forward."""
+    import warnings
+
+    hf_generator.prefix_cache.clear()
+    misses = hf_generator.prefix_cache.misses
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        hf_generator.generate(PROMPTS[:2])
+    assert hf_generator.prefix_cache.misses > misses  # the prefix was prefilled here
