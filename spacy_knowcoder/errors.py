@@ -42,8 +42,9 @@ class ErrorsWithCodes(type):
 
 class Warnings(metaclass=ErrorsWithCodes):
     # schema, prompts, component, extensions
-    W001 = ("Dropped {count} predicted {kind} for doc '{doc}' because {reason}. "
-            "This is bad model output, not a crash; see doc._.knowcoder_diagnostics.")
+    W001 = ("Dropped {count} predicted {kind} in {n_docs} of {n_total} docs (the first: "
+            "'{doc}') because {reason}. This is bad model output, not a crash; see "
+            "doc._.knowcoder_diagnostics of each doc.")
     W002 = ("The doc has {n_tokens} tokens, more than fit one prompt of {budget} "
             "tokens; it is processed in {n_windows} windows of whole sentences.")
     # generation (W100-W119)

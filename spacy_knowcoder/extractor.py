@@ -223,22 +223,31 @@ def classes_for(task: str, schema: Schema) -> dict[str, Sequence[str]]:
     return {e.class_name: e.roles for e in schema.events}
 
 
-def warn_dropped(docs: Sequence[Doc]) -> None:
-    """Warn (W001) once per doc whose diagnostics count dropped items."""
-    for doc in docs:
-        diag = doc._.get(DIAGNOSTICS) or {}
-        reasons = []
-        if diag.get("dropped_classes"):
-            reasons.append(f"{diag['dropped_classes']} used classes outside the schema")
-        if diag.get("dropped_mentions"):
-            reasons.append(f"{diag['dropped_mentions']} were not found in the text")
-        if diag.get("dropped_items"):
-            reasons.append(f"{diag['dropped_items']} were malformed")
-        if reasons:
-            count = (diag.get("dropped_classes", 0) + diag.get("dropped_mentions", 0)
-                     + diag.get("dropped_items", 0))
-            warn(Warnings.W001.format(count=count, kind="items", doc=_preview(doc),
-                                      reason="; ".join(reasons)))
+#: The diagnostics counters of dropped predictions, with the reason W001 gives.
+DROP_REASONS = (("dropped_classes", "used classes outside the schema"),
+                ("dropped_mentions", "were not found in the text"),
+                ("dropped_items", "were malformed"))
+
+
+def warn_dropped(docs: Sequence[Doc],
+                 diagnostics: Sequence[dict[str, Any]] | None = None) -> None:
+    """Warn (W001) once for a batch of docs if any of them dropped items.
+
+    docs (Sequence[Doc]): The docs of one call or batch.
+    diagnostics (Optional[Sequence[dict]]): The diagnostics to count, one per
+        doc; default: each doc's ``doc._.knowcoder_diagnostics``.
+    """
+    if diagnostics is None:
+        diagnostics = [doc._.get(DIAGNOSTICS) or {} for doc in docs]
+    totals = {key: sum(d.get(key, 0) for d in diagnostics) for key, _ in DROP_REASONS}
+    affected = [doc for doc, d in zip(docs, diagnostics)
+                if any(d.get(key, 0) for key, _ in DROP_REASONS)]
+    if not affected:
+        return
+    reasons = [f"{totals[key]} {reason}" for key, reason in DROP_REASONS if totals[key]]
+    warn(Warnings.W001.format(count=sum(totals.values()), kind="items",
+                              n_docs=len(affected), n_total=len(docs),
+                              doc=_preview(affected[0]), reason="; ".join(reasons)))
 
 
 def _new_diagnostics(n_windows: int) -> dict[str, Any]:

@@ -95,6 +95,20 @@ def test_hallucinated_mentions_and_unknown_classes_are_dropped_and_counted():
     assert diagnostics["dropped_classes"] == 1
 
 
+def test_bad_output_of_a_batch_gives_one_w001_with_the_counts():
+    answers = dict(OBAMA, ner=lambda s: 'results = [\n\tPerson("Donald Duck"),\n\tCountry("USA")\n]')
+    nlp = make_nlp(answers, tasks=["ner"])
+    texts = [f"Barack Obama was born in Honolulu ({i})." for i in range(5)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        docs = list(nlp.pipe(texts, batch_size=8))
+    w001 = [str(w.message) for w in caught if "[W001]" in str(w.message)]
+    assert len(w001) == 1
+    assert "Dropped 10 predicted items in 5 of 5 docs" in w001[0]
+    assert "5 used classes outside the schema; 5 were not found in the text" in w001[0]
+    assert all(d._.knowcoder_diagnostics["dropped_classes"] == 1 for d in docs)
+
+
 def test_garbage_output_gives_empty_results_and_a_reason():
     answers = {task: (lambda s: "I am a language model \x00 ]]] (((") for task in OBAMA}
     nlp = make_nlp(answers)

@@ -119,7 +119,8 @@ def test_every_code_is_used(class_name: str, code: str) -> None:
 
 def test_warn_points_at_the_caller() -> None:
     def library_function() -> None:
-        warn(Warnings.W001.format(count=1, kind="entities", doc="d", reason="r"))
+        warn(Warnings.W001.format(count=1, kind="entities", n_docs=1, n_total=1, doc="d",
+                                  reason="r"))
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

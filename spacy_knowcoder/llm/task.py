@@ -156,8 +156,14 @@ class KnowCoderTask:
         responses (Iterable[Iterable[str]]): The model's responses per doc.
         YIELDS (Doc): The docs with results.
         """
+        docs: List[Doc] = []
+        dropped: List[Dict[str, Any]] = []  # this call's counts, before any merging
         for doc_shards, doc_responses in zip(shards, responses):
-            yield self._apply(list(doc_shards), list(doc_responses))
+            doc, diagnostics = self._apply(list(doc_shards), list(doc_responses))
+            docs.append(doc)
+            dropped.append(diagnostics)
+        warn_dropped(docs, dropped)  # once per call (W001), not once per doc
+        yield from docs
 
     def scorer(self, examples: Iterable[Example]) -> Dict[str, Any]:
         """Score entities, relations and events (``scoring.score_knowcoder``)."""
@@ -189,7 +195,8 @@ class KnowCoderTask:
         jobs = [job for task in self.tasks for job in self._extractor.jobs(task, [state])]
         return _Plan(doc, state, jobs)
 
-    def _apply(self, shards: List[Doc], responses: List[Any]) -> Doc:
+    def _apply(self, shards: List[Doc], responses: List[Any]) -> Tuple[Doc, Dict[str, Any]]:
+        """Write the results on the fused doc; RETURNS the doc and this run's diagnostics."""
         plan = self._plan(shards)
         if len(responses) != len(plan.jobs):
             warn(Warnings.W350.format(n_responses=len(responses), n_prompts=len(plan.jobs),
@@ -200,11 +207,10 @@ class KnowCoderTask:
                                   plan.state)
         previous = plan.doc._.get(DIAGNOSTICS) or {}
         self._extractor.finish(plan.doc, plan.state)
-        warn_dropped([plan.doc])
+        diagnostics = plan.doc._.get(DIAGNOSTICS)
         if previous:
-            merged = merge_diagnostics(previous, plan.doc._.get(DIAGNOSTICS), self.tasks)
-            plan.doc._.set(DIAGNOSTICS, merged)
-        return plan.doc
+            plan.doc._.set(DIAGNOSTICS, merge_diagnostics(previous, diagnostics, self.tasks))
+        return plan.doc, diagnostics
 
     def _prompt(self, job: PromptJob) -> str:
         return insert_exchanges(job.prompt, self._exchanges(job.task, job.schema))

@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+import warnings
 
 import pytest
 import spacy
@@ -102,6 +103,20 @@ def test_scripted_edge_cases_warn_and_keep_partial_results():
     assert out[1].ents == ()
     assert any("[W350]" in str(w.message) for w in record)
     assert any("[W001]" in str(w.message) for w in record)
+
+
+def test_bad_responses_of_one_call_give_one_w001():
+    task = make_knowcoder_task(schema={"entities": SCHEMA["entities"]})
+    nlp = spacy.blank("en")
+    docs = [nlp(f"Ann lives in Rome ({i}).") for i in range(5)]
+    shards = [list(s) for _, s in task.generate_prompts(docs)]
+    answers = [['results = [\n\tPerson("Ann"),\n\tPlanet("Rome")\n]']] * 5
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = list(task.parse_responses(shards, answers))
+    w001 = [str(w.message) for w in caught if "[W001]" in str(w.message)]
+    assert len(w001) == 1 and "Dropped 5 predicted items in 5 of 5 docs" in w001[0]
+    assert [[e.text for e in doc.ents] for doc in out] == [["Ann"]] * 5
 
 
 def test_task_serializes_with_the_pipeline(tmp_path):
