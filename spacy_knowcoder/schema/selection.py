@@ -58,6 +58,7 @@ from typing import (
 )
 
 import numpy as np
+import srsly
 from spacy.util import registry
 
 from ..errors import Errors
@@ -512,6 +513,22 @@ def save_rankers(rankers: Iterable[ClassRanker], path: Union[str, Path]) -> List
     return written
 
 
+def rankers_to_bytes(rankers: Dict[str, ClassRanker]) -> bytes:
+    """The rankers (kind -> ranker) as one msgpack message (a pipeline saves them so)."""
+    return srsly.msgpack_dumps({kind: ranker.to_dict() for kind, ranker in rankers.items()})
+
+
+def rankers_from_bytes(data: bytes, where: str = "(bytes)") -> Dict[str, ClassRanker]:
+    """Read what ``rankers_to_bytes`` wrote; E210 (naming ``where``) if it is not that."""
+    try:
+        saved = srsly.msgpack_loads(data)
+    except ValueError as err:
+        raise ValueError(Errors.E210.format(path=where, reason=err)) from None
+    if not isinstance(saved, dict):
+        raise ValueError(Errors.E210.format(path=where, reason="not a mapping"))
+    return {str(kind): ClassRanker.from_dict(ranker, where) for kind, ranker in saved.items()}
+
+
 class SplitSelector(LibrarySelector):
     """No retrieval: every class of the kind, split into prompts of ``budget`` classes."""
 
@@ -534,18 +551,39 @@ class SelectionPolicy:
     embedding: Optional[EmbeddingSettings] = field(default=None)
     rankers: Optional[str] = None
 
-    def __call__(self, library: SchemaLibrary) -> LibrarySelector:
-        return self.bind(library)
+    def __call__(self, library: SchemaLibrary,
+                 rankers: Optional[Dict[str, ClassRanker]] = None) -> LibrarySelector:
+        return self.bind(library, rankers)
 
-    def bind(self, library: SchemaLibrary) -> LibrarySelector:
-        """A selector over ``library``."""
+    @property
+    def uses_rankers(self) -> bool:
+        """Whether the policy selects with learned class rankers ("learned")."""
+        return self.method == "learned"
+
+    def load_rankers(self) -> Optional[Dict[str, ClassRanker]]:
+        """The rankers of "learned" from its ``rankers`` folder; None for other methods.
+
+        RAISES: ValueError (E210) if the folder is not given, missing or damaged.
+        """
+        if not self.uses_rankers:
+            return None
+        if not self.rankers:
+            raise ValueError(Errors.E210.format(path="(none)", reason="learned selection "
+                                                "needs the 'rankers' folder"))
+        return load_rankers(self.rankers)
+
+    def bind(self, library: SchemaLibrary,
+             rankers: Optional[Dict[str, ClassRanker]] = None) -> LibrarySelector:
+        """A selector over ``library``.
+
+        rankers (Optional[Dict[str, ClassRanker]]): The rankers of "learned"
+            (e.g. saved with a pipeline); default: read from the ``rankers`` folder.
+        """
         if self.method == "split":
             return SplitSelector(library, self.settings)
         if self.method == "learned":
-            if not self.rankers:
-                raise ValueError(Errors.E210.format(path="(none)", reason="learned selection "
-                                                    "needs the 'rankers' folder"))
-            return LearnedSelector(library, self.settings, load_rankers(self.rankers))
+            rankers = rankers if rankers is not None else self.load_rankers()
+            return LearnedSelector(library, self.settings, rankers or {})
         if self.method == "hybrid":
             embedding = self.embedding or EmbeddingSettings()
 
@@ -557,9 +595,10 @@ class SelectionPolicy:
             return HybridSelector(library, self.settings, embedding, load)
         return LibrarySelector(library, self.settings)
 
-    def bind_schema(self, schema: Schema) -> LibrarySelector:
+    def bind_schema(self, schema: Schema,
+                    rankers: Optional[Dict[str, ClassRanker]] = None) -> LibrarySelector:
         """A selector over the classes of a plain schema."""
-        return self.bind(SchemaLibrary.from_schema(schema))
+        return self.bind(SchemaLibrary.from_schema(schema), rankers)
 
 
 @registry.misc("spacy_knowcoder.lexical_selection.v1")
@@ -600,7 +639,8 @@ def learned_selection(rankers: str, budget: int = 16, max_candidates: int = 96,
                       learned_share: float = 0.5, lexical_share: float = 0.25,
                       ancestor_depth: int = 2, max_df: float = 0.05) -> SelectionPolicy:
     """A learned ranker's top classes (``knowcoder schema train-ranker``), then
-    lexical hits (each with ancestors), then priors."""
+    lexical hits (each with ancestors), then priors. The knowcoder component
+    reads the ``rankers`` folder once and saves the rankers with the pipeline."""
     return SelectionPolicy(
         SelectionSettings(budget, max_candidates, lexical_share, ancestor_depth, max_df,
                           learned_share=learned_share), "learned", rankers=str(rankers))
@@ -617,5 +657,6 @@ __all__: Sequence[str] = ("EmbeddingIndex", "EmbeddingSettings", "HybridSelector
                           "LearnedSelector", "LexicalIndex", "LibrarySelector",
                           "SelectionPolicy", "SelectionSettings", "embedding_selection",
                           "hybrid_selection", "learned_selection", "lexical_selection",
-                          "load_rankers", "normalize_token", "save_rankers",
+                          "load_rankers", "normalize_token", "rankers_from_bytes",
+                          "rankers_to_bytes", "save_rankers",
                           "split_selection", "tokenize")
