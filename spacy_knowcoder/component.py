@@ -29,6 +29,7 @@ from spacy.util import ensure_path, from_bytes, from_disk, to_bytes, to_disk
 from .errors import Errors, Warnings, warn
 from .extensions import register_extensions
 from .extractor import CandidateSelector, Extractor, warn_dropped, whole_schema
+from .fileio import write_bytes, write_json
 from .generation.base import GenerationSettings, Generator, generate_for_jobs
 from .model_files import copy_model_files, packaged_model_path
 from .models import DEFAULT_MODEL, default_model_available, is_shipped_name
@@ -36,7 +37,8 @@ from .prompting import TASKS, Trigger, check_task, render_schema_prefix
 from .schema.build import schema_from_dict, schema_to_dict
 from .schema.io import load_schema
 from .schema.library import SchemaLibrary
-from .schema.selection import lexical_selection
+from .schema.ranker import ClassRanker
+from .schema.selection import lexical_selection, rankers_from_bytes, rankers_to_bytes
 from .schema.types import Schema
 from .scoring import score_knowcoder
 from .windows import split_into_windows
@@ -64,6 +66,12 @@ DEFAULT_CONFIG: Dict[str, Any] = {
     "package_model": False,
     "scorer": {"@scorers": "spacy_knowcoder.scorer.v1"},
 }
+#: The component's own files (and keys of its bytes): data only. Settings live in
+#: the pipeline's config.cfg, so spacy.load overrides apply (as for spaCy's SpanRuler).
+DATA_PARTS = ("schema", "library", "rankers")
+#: The single state file of versions before DATA_PARTS: the schema plus a copy of
+#: the settings, which are ignored now (W003 where they differ from the config).
+LEGACY_STATE = "cfg"
 # Tokens kept free besides the text, the schema prefix and the answer: the
 # system text and Input:/Output: frame (about 50 tokens) plus a margin.
 FRAME_TOKENS = 96
@@ -166,7 +174,8 @@ class KnowCoder(Pipe):
         store_completions (bool): Keep the raw model output in the diagnostics.
         package_model (bool): ``to_disk`` copies the model files into the pipeline
             (``<pipe>/model``), so ``spacy package`` ships them; ``from_disk``
-            uses that copy (see docs/packaging.md).
+            uses that copy unless the config names another model (see
+            docs/packaging.md).
         scorer (Callable): The scoring method.
         """
         register_extensions()
@@ -174,6 +183,7 @@ class KnowCoder(Pipe):
         self.name = name
         self.scorer = scorer
         self.generation = generation or GenerationSettings()
+        self._model_setting = model  # cfg["model"] may point at a packaged copy later
         self.cfg: Dict[str, Any] = {
             "model": model, "schema_file": schema_file, "library": library,
             "labels": dict(labels or {}),
@@ -187,11 +197,17 @@ class KnowCoder(Pipe):
         self._schema_error: Optional[Exception] = None
         self.selection = selection
         self._library: Optional[SchemaLibrary] = None
-        self.schema = self._resolve_schema(schema, schema_file)
-        self.tasks = self._resolve_tasks(tasks)
+        self._tasks_setting = tasks
         self._generator: Optional[Generator] = None
         self._budget: Optional[int] = None
         self._extractor: Optional[Extractor] = None
+        self.schema: Optional[Schema] = None
+        self._unlabelled: Optional[Schema] = None  # the schema before ``labels``
+        self._resolve_schema(schema, schema_file)
+        self.tasks = self._resolve_tasks(tasks)
+        self._rankers: Optional[Dict[str, ClassRanker]] = None
+        self._rankers_error: Optional[Exception] = None
+        self._load_rankers()
         if model is not None and not package_model and not is_shipped_name(model):
             from .generation.hf import resolve_model_source
 
@@ -202,50 +218,77 @@ class KnowCoder(Pipe):
     # -- configuration -------------------------------------------------------
 
     def _resolve_schema(self, schema: Optional[Dict[str, Any]],
-                        schema_file: Optional[str]) -> Optional[Schema]:
+                        schema_file: Optional[str]) -> None:
         if self.cfg["library"]:
-            return self._resolve_library(schema, schema_file)
+            self._resolve_library(schema, schema_file)
+            return
         if schema and schema_file:
             raise ValueError(Errors.E015)
         if not schema and not schema_file:
             raise ValueError(Errors.E014)
         if schema:
-            resolved = schema_from_dict(schema)
-        else:
-            try:
-                resolved = load_schema(schema_file)
-            except FileNotFoundError as err:
-                # A pipeline loaded from disk brings its own schema (from_disk).
-                self._schema_error = err
-                return None
-        return resolved.relabel(self.cfg["labels"]) if self.cfg["labels"] else resolved
+            self._use_schema(schema_from_dict(schema))
+            return
+        try:
+            self._use_schema(load_schema(schema_file))
+        except FileNotFoundError as err:
+            # A pipeline loaded from disk brings its own schema (from_disk).
+            self._schema_error = err
 
-    def _resolve_library(self, schema: Any, schema_file: Optional[str]) -> Optional[Schema]:
+    def _resolve_library(self, schema: Any, schema_file: Optional[str]) -> None:
         if schema or schema_file:
             raise ValueError(Errors.E207.format(other="schema" if schema else "schema_file"))
         try:
             self._use_library(SchemaLibrary.from_disk(self.cfg["library"]))
         except FileNotFoundError as err:
             self._schema_error = err  # a pipeline loaded from disk brings its library
-            return None
-        return self.schema
+
+    def _use_schema(self, schema: Schema) -> None:
+        """Use a schema as given (the ``labels`` setting is applied here)."""
+        labels = self.cfg["labels"]
+        self._library = None
+        self._unlabelled = schema
+        self._schema_changed(schema.relabel(labels) if labels else schema)
 
     def _use_library(self, library: SchemaLibrary) -> None:
         if self.cfg["labels"]:
             library.set_labels(self.cfg["labels"])
         self._library = library
-        self.schema = library.to_schema()
+        self._unlabelled = None
+        self._schema_changed(library.to_schema())
+
+    def _schema_changed(self, schema: Schema) -> None:
+        self.schema = schema
         self._schema_error = None
         self._budget = None
         self._extractor = None
+        self.tasks = self._resolve_tasks(self._tasks_setting)
+
+    def _load_rankers(self) -> None:
+        """Read the rankers a selection policy names (``learned_selection``), if any."""
+        if not getattr(self.selection, "uses_rankers", False):
+            return
+        try:
+            self._rankers = self.selection.load_rankers()  # type: ignore[union-attr]
+        except ValueError as err:
+            self._rankers_error = err  # a pipeline loaded from disk brings its rankers
+
+    def _use_rankers(self, rankers: Dict[str, ClassRanker]) -> None:
+        if getattr(self.selection, "uses_rankers", False):  # else: saved, now unused
+            self._rankers = rankers
+            self._rankers_error = None
+            self._extractor = None
 
     def _selector(self) -> CandidateSelector:
         if self._library is None and self.selection is None:
             return whole_schema
         policy = self.selection or lexical_selection()
+        if self._rankers_error is not None and self._rankers is None:
+            raise self._rankers_error
+        rankers = () if self._rankers is None else (self._rankers,)
         if self._library is not None:
-            return policy(self._library)
-        return policy.bind_schema(self._require_schema())
+            return policy(self._library, *rankers)
+        return policy.bind_schema(self._require_schema(), *rankers)
 
     def _resolve_tasks(self, tasks: Optional[Sequence[str]]) -> List[str]:
         if tasks is None:
@@ -263,6 +306,11 @@ class KnowCoder(Pipe):
 
     def _section_for(self, task: str) -> Sequence[Any]:
         return getattr(self.schema, _TASK_KINDS[task][1])
+
+    @property
+    def library(self) -> Optional[SchemaLibrary]:
+        """The schema library in use (None with a plain schema)."""
+        return self._library
 
     @property
     def labels(self) -> List[str]:
@@ -386,54 +434,95 @@ class KnowCoder(Pipe):
         """Score entities, relations and events (see ``scoring``)."""
         return self.scorer(examples, **kwargs) if self.scorer else {}
 
-    def _state(self) -> Dict[str, Any]:
-        return {"cfg": self.cfg, "tasks": self.tasks,
-                "schema": schema_to_dict(self._require_schema())}
+    def _dumpers(self) -> Dict[str, Callable[[], bytes]]:
+        """The data parts (``DATA_PARTS``) this component has, each as bytes.
 
-    def _load_state(self, state: Dict[str, Any]) -> None:
-        self.cfg.update(state["cfg"])
-        self.schema = schema_from_dict(state["schema"])
-        self.tasks = list(state["tasks"])
-        self._schema_error = None
-        self._budget = None
-        self._extractor = None
+        ``to_bytes`` and ``to_disk`` write the same parts (a file per part).
+        """
+        dumpers: Dict[str, Callable[[], bytes]] = {}
+        library, rankers = self._library, self._rankers
+        if library is not None:
+            dumpers["library"] = lambda: _json_bytes(library.to_dict())
+        else:
+            self._require_schema()
+            dumpers["schema"] = lambda: _json_bytes(schema_to_dict(self._unlabelled))
+        if rankers:
+            dumpers["rankers"] = lambda: rankers_to_bytes(rankers)
+        return dumpers
+
+    def _loaders(self) -> Dict[str, Callable[[bytes], None]]:
+        """Readers of the data parts (and of the old single state file), in load order."""
+        where = f"{self.name}/"
+        return {
+            LEGACY_STATE: lambda b: self._load_legacy_state(b, where + LEGACY_STATE),
+            "schema": lambda b: self._use_schema(schema_from_dict(srsly.json_loads(b))),
+            "library": lambda b: self._use_library(
+                SchemaLibrary.from_dict(srsly.json_loads(b), where=where + "library")),
+            "rankers": lambda b: self._use_rankers(rankers_from_bytes(b, where + "rankers")),
+        }
+
+    def _load_legacy_state(self, data: bytes, where: str) -> None:
+        """The schema of a state file saved before ``DATA_PARTS``; not its settings."""
+        state = srsly.json_loads(data)
+        stale = sorted(key for key, value in (state.get("cfg") or {}).items()
+                       if key in self.cfg and self.cfg[key] != value)
+        if stale:
+            warn(Warnings.W003.format(where=where, settings=", ".join(stale)), FutureWarning)
+        self._use_schema(schema_from_dict(state["schema"]))
 
     def to_disk(self, path: Any, *, exclude: Iterable[str] = tuple()) -> None:
-        """Save the schema and settings. The model is referenced by ``cfg['model']``,
-        or, with ``package_model``, copied to ``path / "model"``."""
+        """Save the data: schema or schema library, and learned rankers; with
+        ``package_model``, a copy of the model in ``path / "model"``. The
+        settings are in the pipeline's config.cfg."""
         path = ensure_path(path)
-        serializers = {"cfg": lambda p: srsly.write_json(p, self._state())}
-        if self._library is not None:
-            serializers["library"] = self._library.to_disk
-        if self.cfg.get("package_model") and self.cfg["model"] is not None:
-            serializers["model"] = lambda p: copy_model_files(self.cfg["model"], p)
+        serializers: Dict[str, Callable[[Any], None]] = {
+            name: (lambda p, dump=dump: write_bytes(p, dump()))
+            for name, dump in self._dumpers().items()}
+        model = self.cfg["model"]
+        if self.cfg["package_model"] and model is not None:
+            serializers["model"] = lambda p: copy_model_files(model, p)
+            serializers["model.json"] = lambda p: write_json(p, {"model": self._model_setting})
         to_disk(path, serializers, exclude)
+        for name in (*DATA_PARTS, LEGACY_STATE):  # left by an earlier save to this path
+            if name not in serializers and name not in exclude:
+                (path / name).unlink(missing_ok=True)
 
     def from_disk(self, path: Any, *, exclude: Iterable[str] = tuple()) -> "KnowCoder":
-        """Load the schema and settings written by ``to_disk`` (and a packaged model)."""
-        deserializers = {"cfg": lambda p: self._load_state(srsly.read_json(p)),
-                         "library": lambda p: p.exists() and self._use_library(
-                             SchemaLibrary.from_disk(p)),
-                         "model": self._use_packaged_model}
-        from_disk(ensure_path(path), deserializers, exclude)
+        """Load the data written by ``to_disk`` (and use a packaged model)."""
+        readers: Dict[str, Callable[[Any], None]] = {
+            name: (lambda p, load=load: p.is_file() and load(p.read_bytes()))
+            for name, load in self._loaders().items()}
+        readers["model"] = self._use_packaged_model
+        from_disk(ensure_path(path), readers, exclude)
         return self
 
     def _use_packaged_model(self, folder: Any) -> None:
+        """Point ``cfg["model"]`` at a packaged copy, unless the config names another
+        model than the one that was copied (a ``spacy.load`` override wins)."""
         packaged = packaged_model_path(folder)
-        if packaged is not None:
-            self.cfg["model"] = packaged
-            self._generator = None
+        source = folder.with_name("model.json")
+        if packaged is None or (source.is_file()
+                                and srsly.read_json(source)["model"] != self._model_setting):
+            return
+        self.cfg["model"] = packaged
+        self._generator = None
 
     def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
-        return to_bytes({"cfg": lambda: srsly.json_dumps(self._state())}, exclude)
+        """The data parts of ``to_disk`` (not a packaged model's files)."""
+        return to_bytes(self._dumpers(), exclude)
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "KnowCoder":
-        from_bytes(bytes_data, {"cfg": lambda b: self._load_state(srsly.json_loads(b))}, exclude)
+        """Load the data written by ``to_bytes``."""
+        from_bytes(bytes_data, self._loaders(), exclude)
         return self
 
 
 _TASK_KINDS = {"ner": ("entity", "entities"), "re": ("relation", "relations"),
                "ed": ("event", "events"), "eae": ("event", "events")}
+
+
+def _json_bytes(data: Any) -> bytes:
+    return srsly.json_dumps(data, indent=0).encode("utf8")
 
 
 def _check_choice(name: str, value: str, options: Sequence[str]) -> None:

@@ -47,6 +47,11 @@ class Warnings(metaclass=ErrorsWithCodes):
             "doc._.knowcoder_diagnostics of each doc.")
     W002 = ("The doc has {n_tokens} tokens, more than fit one prompt of {budget} "
             "tokens; it is processed in {n_windows} windows of whole sentences.")
+    W003 = ("The knowcoder component's file '{where}' was saved by an older version "
+            "and holds settings that differ from the pipeline's config: {settings}. "
+            "Settings come from config.cfg (and spacy.load overrides) only, so the "
+            "file's values are ignored. Fix: save the pipeline again (nlp.to_disk), "
+            "which writes the data without settings.")
     # generation (W100-W119)
     W100 = ("The longest prompt of a batch has {n_prompt} tokens, so only {n_new} of "
             "the {max_new_tokens} requested new tokens fit the model's context of "

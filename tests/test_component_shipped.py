@@ -5,7 +5,6 @@ perturbed so it is not a no-op) and put where the registry looks
 (``KNOWCODER_SHIPPED_MODELS``); the user cache (``KNOWCODER_HOME``) holds the
 session's prepared base, linked, so nothing is converted again.
 """
-import json
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -149,8 +148,8 @@ def test_to_disk_refers_to_the_name_and_loads_elsewhere(default_nlp, shipped, tm
         if path.is_file() and path.stat().st_size < 1_000_000:
             text = path.read_text(encoding="utf8", errors="replace")
             assert str(shipped.home) not in text and ".cache" not in text, path
-    saved = json.loads((tmp_path / "pipe" / "knowcoder" / "cfg").read_text())
-    assert saved["cfg"]["model"] is None
+    saved = spacy.util.load_config(tmp_path / "pipe" / "config.cfg")
+    assert saved["components"]["knowcoder"]["model"] is None  # settings: config.cfg only
     elsewhere = tmp_path / "other-home"  # another machine: another user cache
     link_base(elsewhere, shipped.base)
     monkeypatch.setenv(HOME_ENV, str(elsewhere))

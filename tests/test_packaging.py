@@ -58,6 +58,21 @@ def test_to_disk_copies_the_model_and_from_disk_uses_it(tiny_model, tmp_path):
     assert not (tmp_path / "plain" / "knowcoder" / "model").exists()
 
 
+def test_a_model_override_wins_over_the_packaged_copy(tiny_model, tmp_path):
+    other = Path(shutil.copytree(tiny_model, tmp_path / "other-model"))
+    nlp = spacy.blank("en")
+    nlp.add_pipe("knowcoder", config={"model": str(tiny_model), "schema": SCHEMA,
+                                      "package_model": True})
+    nlp.to_disk(tmp_path / "pipe")
+    loaded = spacy.load(tmp_path / "pipe", config={"components": {"knowcoder": {
+        "model": str(other)}}})
+    assert loaded.get_pipe("knowcoder").cfg["model"] == str(other)
+    loaded.to_disk(tmp_path / "again")  # copies the override, and records it
+    again = spacy.load(tmp_path / "again")
+    assert again.get_pipe("knowcoder").cfg["model"] == str(tmp_path / "again" / "knowcoder"
+                                                           / "model")
+
+
 def test_package_installs_and_loads_offline_in_a_fresh_process(tiny_model, tmp_path):
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)

@@ -1,5 +1,4 @@
 """The registry of shipped models (no model is loaded here)."""
-import json
 from pathlib import Path
 
 import pytest
@@ -103,8 +102,8 @@ def test_a_pipeline_with_the_default_saves_no_path(tmp_path: Path) -> None:
     nlp = spacy.blank("en")
     nlp.add_pipe("knowcoder", config={"schema": SCHEMA})
     nlp.to_disk(tmp_path / "pipe")
-    saved = json.loads((tmp_path / "pipe" / "knowcoder" / "cfg").read_text())
-    assert saved["cfg"]["model"] is None
+    saved = spacy.util.load_config(tmp_path / "pipe" / "config.cfg")
+    assert saved["components"]["knowcoder"]["model"] is None  # settings: config.cfg only
     assert spacy.load(tmp_path / "pipe").get_pipe("knowcoder").cfg["model"] is None
 
 
