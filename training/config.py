@@ -96,6 +96,10 @@ class TrainSettings:
     max_memory_gb (float): Memory budget per process for the pre-flight
         estimate; 0 means the machine's total memory (or the GPU's).
     gradient_checkpointing (bool): Recompute activations to save memory.
+    attention (str): The transformers attention implementation: "sdpa" or
+        "eager" (plain matmuls and softmax; on CPU with short sequences it runs
+        faster than SDPA's flash kernel, whose backward dominated a step,
+        ``benchmarks/training_throughput.py``).
     """
 
     model: str = ""
@@ -125,6 +129,7 @@ class TrainSettings:
     progress: bool = True
     max_memory_gb: float = 0.0
     gradient_checkpointing: bool = False
+    attention: str = "sdpa"
 
     def check(self, section: str, where: str) -> None:
         """Raise E302 for values outside their range."""
@@ -150,6 +155,8 @@ class TrainSettings:
                  "'auto', 'bfloat16', 'float16' or 'off'", self.autocast)
         _require(self.max_memory_gb >= 0, section, "max_memory_gb", where, "a number >= 0",
                  self.max_memory_gb)
+        _require(self.attention in ("sdpa", "eager"), section, "attention", where,
+                 "'sdpa' or 'eager'", self.attention)
 
 
 @dataclass
@@ -179,6 +186,17 @@ class SFTSettings(TrainSettings):
     method (str): "lora" or "full" (full fine-tuning).
     lora_r, lora_alpha (int), lora_dropout (float): LoRA settings.
     lora_target_modules (List[str]): Module names that get adapters.
+    share_prefix (bool): Train examples whose prompts share a class-definition
+        prefix as units: the prefix runs once per unit of up to
+        ``micro_batch_size`` suffixes (same loss and gradients, a fraction of
+        the compute; build the data with ``[data] schema_group_size`` > 1 so
+        that prompts share prefixes). Prompts are tokenized as prefix + suffix,
+        exactly as at inference.
+    base_dtype (str): Dtype of the frozen base weights under LoRA: "float32",
+        "bfloat16", or "auto" (bfloat16 when ``autocast`` resolves to it, so the
+        forward skips casting the weights every step, and the adapter learns on
+        the weights it will run on at inference). The adapters and their
+        optimizer states stay float32.
     """
 
     lr: float = 3e-4
@@ -189,9 +207,16 @@ class SFTSettings(TrainSettings):
     lora_alpha: int = 64
     lora_dropout: float = 0.1
     lora_target_modules: List[str] = field(default_factory=lambda: list(LLAMA_LINEAR_MODULES))
+    share_prefix: bool = False
+    base_dtype: str = "float32"
 
     def check(self, section: str, where: str) -> None:
         super().check(section, where)
+        _require(self.base_dtype in ("auto", "float32", "bfloat16"), section, "base_dtype", where,
+                 "'auto', 'float32' or 'bfloat16'", self.base_dtype)
+        _require(self.base_dtype == "float32" or self.method == "lora", section, "base_dtype", where,
+                 "'float32' with method = 'full' (only frozen weights can be stored in bfloat16)",
+                 self.base_dtype)
         _require(self.method in ("lora", "full"), section, "method", where, "'lora' or 'full'",
                  self.method)
         _require(self.lora_r > 0, section, "lora_r", where, "an integer > 0", self.lora_r)

@@ -98,8 +98,19 @@ def read_sft(path: Union[str, Path], section: str = "sft") -> List[SFTRecord]:
 
 
 def special_ids(tokenizer: Any) -> Tuple[List[int], List[int], int]:
-    """The tokenizer's BOS ids (empty when it has none), EOS ids and a pad id."""
-    bos = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
+    """The ids the tokenizer itself puts before a text, the EOS ids and a pad id.
+
+    The leading ids are the ones ``tokenizer(text)`` adds, as inference encodes
+    prompts (``HFGenerator.encode``): BOS for Llama-2 and Gemma, nothing for
+    SmolLM2, whose ``bos_token`` (``<|im_start|>``) its tokenizer never adds.
+    Training on a start token that inference never shows the model would teach
+    it a context it does not get.
+    """
+    with_special = list(tokenizer("x", add_special_tokens=True)["input_ids"])
+    plain = list(tokenizer("x", add_special_tokens=False)["input_ids"])
+    starts = [i for i in range(len(with_special) - len(plain) + 1)
+              if with_special[i:i + len(plain)] == plain]
+    bos = with_special[:starts[0]] if starts else []
     eos_id = tokenizer.eos_token_id
     if eos_id is None:
         raise ValueError(Errors.E313.format(path=getattr(tokenizer, "name_or_path", "?"), section="pretrain",
@@ -288,3 +299,174 @@ def total_tokens(batch: Dict[str, Any], pad_mask_key: Optional[str] = "attention
     if pad_mask_key and pad_mask_key in batch:
         return int(batch[pad_mask_key].sum())
     return int((batch["labels"] != IGNORE_INDEX).sum()) if "labels" in batch else batch["input_ids"].numel()
+
+
+# -- shared class-definition prefixes ---------------------------------------
+#
+# Samples whose prompts share a schema prefix (the system text, the class
+# definitions and the instruction: everything before the ``sentence = `` line,
+# see spacy_knowcoder.generation.prefix_cache.split_prompt) train as one unit:
+# the prefix runs once at batch size 1, its key/value cache is repeated for the
+# unit's suffixes, and the suffixes (sentence, output frame, response) run as a
+# batch on top of it. Loss and gradients equal those of the full sequences; the
+# token ids equal the inference path's, which tokenizes prefix and suffix apart
+# too (``HFGenerator.encode_split``).
+
+
+class SharedExample(NamedTuple):
+    """One SFT example as token ids: prefix (BOS included), suffix and its labels."""
+
+    prefix: Tuple[int, ...]
+    suffix: List[int]
+    labels: List[int]
+
+    @property
+    def length(self) -> int:
+        """Tokens of the full sequence (prefix + suffix)."""
+        return len(self.prefix) + len(self.suffix)
+
+
+def encode_sft_shared(records: Sequence[SFTRecord], tokenizer: Any, seq_length: int,
+                      path: Union[str, Path] = "<records>", section: str = "sft") -> List[SharedExample]:
+    """Tokenize each example as prefix ids and suffix ids, the way inference does.
+
+    The labels are -100 on the suffix's prompt part and the response ids plus
+    EOS after it. An example longer than ``seq_length`` loses the end of its
+    response; one whose prompt alone does not fit is dropped. Both are counted
+    in warning W300.
+
+    RETURNS (List[SharedExample]): One entry per kept example.
+    RAISES: ValueError (E307) when no example has a response token left.
+
+    Example:
+        >>> encode_sft_shared([SFTRecord('A\\nsentence = "x"\\nOutput:\\n', "results = []")], tok, 64)  # doctest: +SKIP
+    """
+    from spacy_knowcoder.generation.prefix_cache import split_prompt
+
+    bos, eos, _ = special_ids(tokenizer)
+    out: List[SharedExample] = []
+    prefix_ids: Dict[str, Tuple[int, ...]] = {}
+    n_cut = 0
+    for record in records:
+        prefix_text, suffix_text = split_prompt(record.prompt)
+        if prefix_text not in prefix_ids:
+            prefix_ids[prefix_text] = tuple(bos + _encode(tokenizer, prefix_text)) if prefix_text else tuple(bos)
+        prefix = prefix_ids[prefix_text]
+        prompt_part = _encode(tokenizer, suffix_text)
+        response = _encode(tokenizer, record.response) + eos
+        room = seq_length - len(prefix) - len(prompt_part)
+        if room < len(response):
+            n_cut += 1
+            response = response[:max(room, 0)]
+        if not response:
+            continue
+        out.append(SharedExample(prefix, prompt_part + response,
+                                 [IGNORE_INDEX] * len(prompt_part) + response))
+    if n_cut:
+        warn(Warnings.W300.format(count=n_cut, total=len(records), path=path,
+                                  seq_length=seq_length, section=section))
+    if not out:
+        raise ValueError(Errors.E307.format(what="SFT data", path=path, section=section,
+                                            reason="no example has a response"))
+    return out
+
+
+def shared_units(examples: Sequence[SharedExample], micro_batch_size: int, seed: int, epoch: int,
+                 bucket_by_length: bool = True) -> List[List[int]]:
+    """One epoch's micro batches (lists of example indices), in a shuffled order.
+
+    Examples with the same prefix form units of up to ``micro_batch_size``
+    suffixes that share one prefix pass; examples whose prefix no other example
+    has are batched as plain sequences, bucketed by length, ``micro_batch_size
+    // 2`` at a time (a full sequence holds about four suffixes' activations).
+    Depends only on (examples, seed, epoch), so a resumed run sees the same
+    batches.
+
+    Example:
+        >>> ex = [SharedExample((1, 2), [3], [3]), SharedExample((1, 2), [4], [4]), SharedExample((9,), [5], [5])]
+        >>> sorted(sorted(u) for u in shared_units(ex, 4, seed=0, epoch=0))
+        [[0, 1], [2]]
+    """
+    import random
+
+    by_prefix: Dict[Tuple[int, ...], List[int]] = {}
+    for i in batch_order(len(examples), seed, epoch):
+        by_prefix.setdefault(examples[i].prefix, []).append(i)
+    units: List[List[int]] = []
+    alone: List[int] = []
+    for members in by_prefix.values():
+        if len(members) == 1:
+            alone.extend(members)
+            continue
+        units.extend(members[i:i + micro_batch_size] for i in range(0, len(members), micro_batch_size))
+    if alone:
+        size = max(1, micro_batch_size // 2)
+        lengths = [examples[i].length for i in alone]
+        order = (bucketed_order(lengths, size, seed, epoch) if bucket_by_length
+                 else list(range(len(alone))))
+        units.extend([alone[j] for j in order[k:k + size]] for k in range(0, len(order), size))
+    random.Random(f"shared-units:{seed}:{epoch}").shuffle(units)
+    return units
+
+
+def collate_shared(examples: Sequence[SharedExample], pad_id: int) -> Dict[str, Any]:
+    """Tensors for one unit: ``prefix_ids`` (1, P) plus the padded suffixes, or,
+    when the examples do not share one prefix, plain right-padded sequences.
+
+    Example:
+        >>> b = collate_shared([SharedExample((1, 2), [3, 4], [-100, 4]), SharedExample((1, 2), [5], [5])], 0)
+        >>> b["prefix_ids"].tolist(), b["input_ids"].tolist(), b["attention_mask"].tolist()
+        ([[1, 2]], [[3, 4], [5, 0]], [[1, 1], [1, 0]])
+        >>> collate_shared([SharedExample((1,), [3], [3]), SharedExample((2,), [5, 6], [-100, 6])], 0)["input_ids"].tolist()
+        [[1, 3, 0], [2, 5, 6]]
+    """
+    import torch
+
+    shared = len({e.prefix for e in examples}) == 1 and len(examples) > 1
+    rows = [(list(e.suffix), list(e.labels)) if shared else
+            (list(e.prefix) + e.suffix, [IGNORE_INDEX] * len(e.prefix) + e.labels) for e in examples]
+    width = max(len(ids) for ids, _ in rows)
+    batch = {"input_ids": torch.tensor([ids + [pad_id] * (width - len(ids)) for ids, _ in rows]),
+             "labels": torch.tensor([lab + [IGNORE_INDEX] * (width - len(lab)) for _, lab in rows]),
+             "attention_mask": torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids, _ in rows])}
+    if shared:
+        batch["prefix_ids"] = torch.tensor([list(examples[0].prefix)])
+    return batch
+
+
+def shared_micro_batches(examples: Sequence[SharedExample], micro_batch_size: int, seed: int,
+                         pad_id: int, start: int = 0, rank: int = 0, world: int = 1,
+                         bucket_by_length: bool = True) -> Iterator[Dict[str, Any]]:
+    """An endless stream of :func:`collate_shared` units for one data-parallel rank.
+
+    start (int): How many units (of this rank) to skip, for resuming.
+    rank, world (int): Ranks take disjoint units (unit ``k * world + rank``).
+    """
+    per_epoch = shared_units_per_epoch(examples, micro_batch_size, seed, world)
+    index, cached = start, (-1, [])
+    while True:
+        epoch, pos = divmod(index, per_epoch)
+        if cached[0] != epoch:
+            cached = (epoch, shared_units(examples, micro_batch_size, seed, epoch, bucket_by_length))
+        units = cached[1]
+        unit = units[(pos * world + rank) % len(units)]
+        yield collate_shared([examples[i] for i in unit], pad_id)
+        index += 1
+
+
+def shared_units_per_epoch(examples: Sequence[SharedExample], micro_batch_size: int, seed: int,
+                           world: int = 1) -> int:
+    """Units one rank draws per pass over the data (at least 1)."""
+    return max(1, len(shared_units(examples, micro_batch_size, seed, 0, False)) // world)
+
+
+def sample_tokens(batch: Dict[str, Any]) -> int:
+    """Tokens of the full sequences in a unit, as if each had its own prefix pass.
+
+    This is the unit of SFT tokens/s: the same count whether or not prefixes
+    are shared, so rates compare across the two paths.
+    """
+    tokens = int(batch["attention_mask"].sum())
+    if "prefix_ids" in batch:
+        tokens += batch["prefix_ids"].shape[1] * batch["input_ids"].shape[0]
+    return tokens

@@ -18,7 +18,7 @@ from spacy_knowcoder.fileio import write_json
 
 from . import checkpoints
 from .config import TrainSettings, as_dict
-from .datasets import IGNORE_INDEX
+from .datasets import IGNORE_INDEX, sample_tokens
 from .metrics import MetricsLog
 from .runtime import barrier, oom_guard, seed_everything
 
@@ -104,7 +104,7 @@ def trim_padding(batch: Dict[str, Any]) -> Dict[str, Any]:
     if mask is None:
         return batch
     length = int(mask.sum(dim=1).max())
-    return {k: v[:, :length] for k, v in batch.items()}
+    return {k: v[:, :length] if v.shape == mask.shape else v for k, v in batch.items()}
 
 
 def autocast_dtype(setting: str, device: Any) -> Optional[Any]:
@@ -142,8 +142,7 @@ def label_loss(model: Any, batch: Dict[str, Any]) -> Any:
     """
     import torch
 
-    hidden = model.get_decoder()(input_ids=batch["input_ids"],
-                                 attention_mask=batch.get("attention_mask")).last_hidden_state
+    hidden = _hidden_states(model.get_decoder(), batch)
     targets = batch["labels"][:, 1:]
     keep = targets != IGNORE_INDEX
     logits = model.get_output_embeddings()(hidden[:, :-1][keep]).float()
@@ -151,6 +150,28 @@ def label_loss(model: Any, batch: Dict[str, Any]) -> Any:
     if cap:
         logits = torch.tanh(logits / cap) * cap
     return torch.nn.functional.cross_entropy(logits, targets[keep])
+
+
+def _hidden_states(decoder: Any, batch: Dict[str, Any]) -> Any:
+    """The decoder's last hidden states at the positions of ``input_ids``.
+
+    With ``prefix_ids`` (1, P) in the batch, the rows of ``input_ids`` are
+    suffixes of that one prefix: the prefix runs once, its key/value cache is
+    repeated once per row, and the rows attend to it (the gradient flows back
+    through the cache into the prefix pass, so it equals the full sequences').
+    """
+    import torch
+
+    prefix = batch.get("prefix_ids")
+    mask = batch.get("attention_mask")
+    if prefix is None:
+        return decoder(input_ids=batch["input_ids"], attention_mask=mask).last_hidden_state
+    cache = decoder(input_ids=prefix, use_cache=True).cache
+    rows = batch["input_ids"].shape[0]
+    cache.batch_repeat_interleave(rows)
+    prefix_mask = torch.ones(rows, prefix.shape[1], dtype=mask.dtype, device=mask.device)
+    return decoder(input_ids=batch["input_ids"], attention_mask=torch.cat([prefix_mask, mask], dim=1),
+                   cache=cache, use_cache=True).last_hidden_state
 
 
 def causal_lm_step(engine: Any, batches: Iterator[Dict[str, Any]], accumulation: int,
@@ -181,8 +202,7 @@ def causal_lm_step(engine: Any, batches: Iterator[Dict[str, Any]], accumulation:
             engine.backward(loss)
             engine.step()
             total_loss += float(loss.detach())
-            mask = batch.get("attention_mask")
-            tokens += int(mask.sum()) if mask is not None else batch["input_ids"].numel()
+            tokens += sample_tokens(batch) if "attention_mask" in batch else batch["input_ids"].numel()
         if not torch.isfinite(torch.tensor(total_loss)):
             raise FloatingPointError(f"loss is {total_loss} at step {step}")
         return total_loss / accumulation, tokens

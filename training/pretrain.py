@@ -17,7 +17,7 @@ Example:
 """
 import hashlib
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import srsly
 
@@ -135,14 +135,15 @@ def _load_data(settings: PretrainSettings) -> tuple:
     return tokenizer, pack_pretraining(texts, tokenizer, settings.seq_length, settings.data, SECTION)
 
 
-def load_causal_lm(model: str, settings: Any) -> Any:
-    """Load a transformers causal LM in the training dtype, ready to train."""
+def load_causal_lm(model: str, settings: Any, dtype: Optional[str] = None) -> Any:
+    """Load a transformers causal LM in the training dtype (or ``dtype``), ready to train."""
     from transformers import AutoModelForCausalLM
 
     from .runtime import torch_dtype
 
     seed_everything(settings.seed)
-    lm = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype(settings.dtype))
+    lm = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype(dtype or settings.dtype),
+                                              attn_implementation=settings.attention)
     lm.config.use_cache = False
     if settings.gradient_checkpointing:
         lm.gradient_checkpointing_enable()

@@ -15,12 +15,13 @@ Example:
     True
 """
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Iterator, Optional
 
 from spacy_knowcoder.fileio import atomic_directory
 
 from .config import SFTSettings, TrainingConfig
-from .datasets import encode_sft, micro_batches, micro_batches_per_epoch, read_sft
+from .datasets import (encode_sft, encode_sft_shared, micro_batches, micro_batches_per_epoch, read_sft,
+                       shared_micro_batches, shared_units_per_epoch, special_ids)
 from .loop import autocast_dtype, causal_lm_step, run_steps, write_summary
 from .pretrain import (_peek_start, build_engine, file_sha256, finished_summary, full_state_dict,
                        load_causal_lm, reusable, save_hf_model)
@@ -43,7 +44,8 @@ def fingerprint(settings: SFTSettings, world_size: int) -> Dict[str, Any]:
             "gradient_accumulation": settings.gradient_accumulation, "seed": settings.seed,
             "data": str(settings.data), "data_sha256": file_sha256(settings.data),
             "max_steps": settings.max_steps, "world_size": world_size,
-            "method": settings.method, "lora_r": settings.lora_r, "model": str(settings.model)}
+            "method": settings.method, "lora_r": settings.lora_r, "model": str(settings.model),
+            "share_prefix": settings.share_prefix}
 
 
 def add_lora(model: Any, settings: SFTSettings) -> Any:
@@ -76,19 +78,21 @@ def sft(cfg: TrainingConfig) -> Dict[str, Any]:
     check_memory(model_config, n_params, trainable_guess, settings, SECTION, zero_stage(ds_config),
                  world["world_size"])
     tokenizer, examples = _load_data(settings)
-    model = load_causal_lm(settings.model, settings)
+    model = load_causal_lm(settings.model, settings, frozen_dtype(settings))
     if settings.method == "lora":
         model = add_lora(model, settings)
         if settings.gradient_checkpointing:
             model.enable_input_require_grads()
     n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    per_epoch = micro_batches_per_epoch(len(examples), settings.micro_batch_size, world["world_size"])
+    if settings.share_prefix:
+        per_epoch = shared_units_per_epoch(examples, settings.micro_batch_size, settings.seed,
+                                           world["world_size"])
+    else:
+        per_epoch = micro_batches_per_epoch(len(examples), settings.micro_batch_size,
+                                            world["world_size"])
     total = total_steps(settings, per_epoch)
     engine = build_engine(model, settings, ds_config, total)
-    start = _peek_start(output_dir)
-    batches = micro_batches(examples, settings.micro_batch_size, settings.seed,
-                            start=start * settings.gradient_accumulation, rank=world["rank"],
-                            world=world["world_size"], bucket_by_length=settings.bucket_by_length)
+    batches = _batches(examples, tokenizer, settings, _peek_start(output_dir), world)
     step_fn = causal_lm_step(engine, batches, settings.gradient_accumulation,
                              autocast_dtype(settings.autocast, engine.device))
     summary = run_steps(engine, step_fn, settings, SECTION, output_dir, total, world,
@@ -100,12 +104,47 @@ def sft(cfg: TrainingConfig) -> Dict[str, Any]:
     return summary
 
 
+def frozen_dtype(settings: SFTSettings) -> Optional[str]:
+    """The dtype to load the base in: ``base_dtype`` for LoRA ("auto" follows
+    autocast), None (the ``dtype`` setting) for full fine-tuning.
+
+    Example:
+        >>> frozen_dtype(SFTSettings(base_dtype="bfloat16"))
+        'bfloat16'
+        >>> frozen_dtype(SFTSettings(base_dtype="auto", autocast="off"))
+        'float32'
+    """
+    if settings.method != "lora":
+        return None
+    if settings.base_dtype != "auto":
+        return settings.base_dtype
+    import torch
+
+    chosen = autocast_dtype(settings.autocast, "cuda" if torch.cuda.is_available() else "cpu")
+    return "bfloat16" if chosen == torch.bfloat16 else "float32"
+
+
 def _load_data(settings: SFTSettings) -> tuple:
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(settings.model)
     records = read_sft(settings.data, SECTION)
-    return tokenizer, encode_sft(records, tokenizer, settings.seq_length, settings.data, SECTION)
+    encode = encode_sft_shared if settings.share_prefix else encode_sft
+    return tokenizer, encode(records, tokenizer, settings.seq_length, settings.data, SECTION)
+
+
+def _batches(examples: list, tokenizer: Any, settings: SFTSettings, start_step: int,
+             world: Dict[str, int]) -> Iterator[Dict[str, Any]]:
+    """The micro-batch stream from optimizer step ``start_step`` on (for resuming)."""
+    start = start_step * settings.gradient_accumulation
+    if settings.share_prefix:
+        return shared_micro_batches(examples, settings.micro_batch_size, settings.seed,
+                                    special_ids(tokenizer)[2], start=start, rank=world["rank"],
+                                    world=world["world_size"],
+                                    bucket_by_length=settings.bucket_by_length)
+    return micro_batches(examples, settings.micro_batch_size, settings.seed, start=start,
+                         rank=world["rank"], world=world["world_size"],
+                         bucket_by_length=settings.bucket_by_length)
 
 
 def _save_result(engine: Any, tokenizer: Any, settings: SFTSettings, stage: int, rank: int) -> None:

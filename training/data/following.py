@@ -50,36 +50,74 @@ def ner_sample(record: Dict[str, Any], schema: Schema, labels: Sequence[str], da
     return _sample("ner", record, subschema(schema, "entity", labels), dataset, quoting)
 
 
+#: Where each task's gold labels are, and the schema kind of its candidates.
+_GOLD = {"ner": ("entities", "label", "entity"), "re": ("relations", "label", "relation"),
+         "ed": ("events", "type", "event")}
+
+
 def task_samples(task: str, records: Sequence[Dict[str, Any]], schema: Schema, dataset: str,
                  rng: random.Random, settings: DataSettings) -> Iterator[Sample]:
-    """Samples of one task for the given records (EAE: one per record with events)."""
-    for record in records:
-        sample = _one(task, record, schema, dataset, rng, settings)
-        if sample is not None:
-            yield sample
+    """Samples of one task for the given records (EAE: one per record with events).
+
+    With ``settings.schema_group_size`` > 1, consecutive records form groups of
+    up to that many whose NER/RE/ED prompts share one candidate list (the union
+    of the group's gold classes plus negatives), so their prompts share the
+    class-definition prefix and train with one prefix pass (``[sft]
+    share_prefix``). A group closes early when its gold classes would not fit
+    the candidate count.
+    """
+    if task == "eae":
+        for record in records:
+            sample = _eae(record, schema, dataset, settings.quoting)
+            if sample is not None:
+                yield sample
+        return
+    for group in _groups(task, records, settings):
+        labels = _candidates(task, group, schema, rng, settings)
+        kind = _GOLD[task][2]
+        sub = subschema(schema, kind, labels)
+        for record in group:
+            yield _sample(task, record, sub, dataset, settings.quoting)
 
 
-def _one(task: str, record: Dict[str, Any], schema: Schema, dataset: str,
-         rng: random.Random, settings: DataSettings) -> Optional[Sample]:
-    quoting = settings.quoting
+def _gold(task: str, record: Dict[str, Any]) -> List[str]:
+    field, key, _ = _GOLD[task]
+    return [item[key] for item in record[field]]
+
+
+def _size(task: str, settings: DataSettings, rng: random.Random) -> int:
     if task == "ner":
-        gold = [e["label"] for e in record["entities"]]
-        labels = candidates(rng, gold, [t.label for t in schema.entities],
-                            settings.ner_candidates, settings.negative_share)
-        return ner_sample(record, schema, labels, dataset, quoting)
+        return settings.ner_candidates
     if task == "re":
-        gold = [r["label"] for r in record["relations"]]
-        labels = candidates(rng, gold, [t.label for t in schema.relations],
-                            settings.re_candidates, settings.negative_share)
-        return _sample("re", record, subschema(schema, "relation", labels), dataset, quoting)
-    if task == "ed":
-        gold = [e["type"] for e in record["events"]]
-        size = rng.randint(settings.ed_candidates_min, settings.ed_candidates_max)
-        size = max(size, len(set(gold)))
-        labels = candidates(rng, gold, [t.label for t in schema.events], size,
-                            settings.negative_share)
-        return _sample("ed", record, subschema(schema, "event", labels), dataset, quoting)
-    return _eae(record, schema, dataset, quoting)
+        return settings.re_candidates
+    return rng.randint(settings.ed_candidates_min, settings.ed_candidates_max)
+
+
+def _groups(task: str, records: Sequence[Dict[str, Any]], settings: DataSettings
+            ) -> Iterator[List[Dict[str, Any]]]:
+    """Consecutive records in groups of up to ``schema_group_size`` whose gold
+    classes together fit the task's candidate count (ED: its minimum)."""
+    limit = {"ner": settings.ner_candidates, "re": settings.re_candidates,
+             "ed": settings.ed_candidates_min}[task]
+    group: List[Dict[str, Any]] = []
+    labels: set = set()
+    for record in records:
+        gold = set(_gold(task, record))
+        if group and (len(group) >= settings.schema_group_size or len(labels | gold) > limit):
+            yield group
+            group, labels = [], set()
+        group.append(record)
+        labels |= gold
+    if group:
+        yield group
+
+
+def _candidates(task: str, group: Sequence[Dict[str, Any]], schema: Schema,
+                rng: random.Random, settings: DataSettings) -> List[str]:
+    gold = [label for record in group for label in _gold(task, record)]
+    size = max(_size(task, settings, rng), len(set(gold))) if task == "ed" else _size(task, settings, rng)
+    pool = [t.label for t in getattr(schema, _GOLD[task][0])]
+    return candidates(rng, gold, pool, size, settings.negative_share)
 
 
 def _eae(record: Dict[str, Any], schema: Schema, dataset: str, quoting: str

@@ -47,6 +47,11 @@ class DataSettings:
     ed_candidates_min / ed_candidates_max (int): Candidate event classes per ED prompt.
     negative_share (float): Share of NER/RE/ED prompts whose candidates exclude
         every gold class, so the answer is ``results = []``.
+    schema_group_size (int): Records of a dataset and task per candidate list:
+        1 draws candidates per prompt (KnowCoder's recipe); N > 1 gives groups of
+        up to N consecutive records one shared list (their gold classes plus
+        negatives), so their prompts share the class-definition prefix and SFT
+        computes it once per group (``[sft] share_prefix``).
     instance_datasets (Tuple[str, ...]): Sources of schema instance code.
     instances_per_dataset (int): Max instance documents per (dataset, kind); 0 = no cap.
     definition_docs (int): Max schema definition documents; 0 = no cap.
@@ -70,6 +75,7 @@ class DataSettings:
     ed_candidates_min: int = 2
     ed_candidates_max: int = 3
     negative_share: float = 0.15
+    schema_group_size: int = 1
     instance_datasets: Tuple[str, ...] = WIKIDATA_SETS
     instances_per_dataset: int = 60
     definition_docs: int = 120
@@ -85,7 +91,7 @@ class DataSettings:
         if not 0.0 <= self.negative_share < 1.0:
             _bad("negative_share", "a share in [0, 1)", self.negative_share)
         for name in ("ner_candidates", "re_candidates", "ed_candidates_min",
-                     "classes_per_definition"):
+                     "classes_per_definition", "schema_group_size"):
             if getattr(self, name) < 1:
                 _bad(name, "at least 1", getattr(self, name))
         if self.ed_candidates_max < self.ed_candidates_min:
