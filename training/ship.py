@@ -51,18 +51,21 @@ def ship(cfg: TrainingConfig, name: str, scores_dir: Optional[str] = None,
     import torch
     from safetensors.torch import load_file, save_file
 
-    from spacy_knowcoder.generation import smollm2
     from spacy_knowcoder.generation.adapter import base_fingerprint, check_adapter
+    from spacy_knowcoder.generation.embedded import base_of_marker
+    from spacy_knowcoder.generation.preparation import read_marker
     from spacy_knowcoder.models import shipped_root, write_metadata
 
     adapter = Path(cfg.merge.adapter)
     check_adapter(adapter)
     base = Path(cfg.sft.model)
-    marker = smollm2.read_marker(base) or {}
-    if not marker:
+    marker = read_marker(base) or {}
+    embedded = base_of_marker(marker)
+    if embedded is None:
         raise ValueError(Errors.E313.format(path=str(base), section="sft", reason=(
-            "it was not made by 'knowcoder prepare-model', so the shipped model could not "
-            "name the base a user's machine prepares")))
+            "it was not made from an embedded base by 'knowcoder prepare-model' (--source "
+            "smollm2 or gemma3), so the shipped model could not name the base a user's "
+            "machine prepares")))
     target_root = models_root or shipped_root()
     summary = dict(srsly.read_json(Path(cfg.sft.output_dir) / "summary.json"))
     settings = summary.get("settings") or {}
@@ -83,10 +86,10 @@ def ship(cfg: TrainingConfig, name: str, scores_dir: Optional[str] = None,
         save_file({k: v.to(torch.bfloat16).contiguous() for k, v in tensors.items()},
                   str(Path(tmp) / "adapter_model.safetensors"), metadata={"format": "pt"})
         config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf8"))
-        config["base_model_name_or_path"] = smollm2.BASE_ID
+        config["base_model_name_or_path"] = embedded.base_id
         (Path(tmp) / "adapter_config.json").write_text(json.dumps(config, indent=2) + "\n",
                                                        encoding="utf8")
-        write_metadata(tmp, base=smollm2.BASE_ID, base_fingerprint=base_fingerprint(base),
+        write_metadata(tmp, base=embedded.base_id, base_fingerprint=base_fingerprint(base),
                        base_source=marker.get("source"), dtype="bfloat16", training=training,
                        name=name)
         for path in Path(tmp).iterdir():

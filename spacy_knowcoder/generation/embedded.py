@@ -298,3 +298,24 @@ def is_embedded_name(name: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+def base_of_marker(marker: Optional[Dict[str, Any]]) -> Optional[EmbeddedBase]:
+    """The embedded base a prepared directory was made from, by its marker's GGUF name.
+
+    marker (Optional[Dict]): ``preparation.read_marker(dir)``.
+    RETURNS (Optional[EmbeddedBase]): The entry, or None for any other source.
+
+    Example:
+        >>> base_of_marker({"source": {"kind": "gguf", "name": "gemma-3-270m-q4_k_m.gguf"}}).base_id
+        'gemma3-270m'
+        >>> base_of_marker({"source": {"kind": "pretrained", "name": "x"}}) is None
+        True
+    """
+    source = (marker or {}).get("source") or {}
+    if source.get("kind") != "gguf":
+        return None
+    for base in EMBEDDED_BASES.values():
+        if source.get("name") == base.gguf_name:
+            return base
+    return None
