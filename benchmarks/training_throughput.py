@@ -33,7 +33,8 @@ from typing import Any, Callable, Dict, List, Optional
 
 import torch
 
-from training.datasets import encode_sft, micro_batches, pack_pretraining, read_sft
+from training.datasets import (encode_sft, encode_sft_shared, micro_batches, pack_pretraining, read_sft,
+                               sample_tokens, shared_micro_batches, special_ids)
 from training.loop import label_loss, trim_padding
 
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -97,9 +98,10 @@ def train_rate(model: Any, batches: Any, steps: int, autocast: bool,
         if step:  # the first step warms up kernels
             seconds += time.perf_counter() - start
             mask = batch.get("attention_mask")
-            tokens += int(mask.sum()) if mask is not None else batch["input_ids"].numel()
+            tokens += sample_tokens(batch) if mask is not None else batch["input_ids"].numel()
             labelled += int((batch["labels"] != -100).sum())
-            lengths.append(batch["input_ids"].shape[1])
+            prefix = batch["prefix_ids"].shape[1] if "prefix_ids" in batch else 0
+            lengths.append(prefix + batch["input_ids"].shape[1])
     return {"tokens_per_second": tokens / seconds, "label_share": labelled / max(1, tokens),
             "mean_padded_length": sum(lengths) / len(lengths), "loss": float(loss)}
 
@@ -124,7 +126,35 @@ def sft_rows(args: argparse.Namespace, tokenizer: Any, roof: Dict[str, float]) -
         rows.append(_row("sft", name, result, flops, roof["bfloat16" if autocast else "float32"]))
         print(rows[-1])
         del model
+    if args.grouped_sft_data:
+        rows.append(shared_prefix_row(args, tokenizer, roof))
     return rows
+
+
+def shared_prefix_row(args: argparse.Namespace, tokenizer: Any, roof: Dict[str, float]) -> Dict[str, Any]:
+    """SFT on data whose prompts share candidate lists in groups ([data]
+    schema_group_size), each prefix computed once per unit, on a bf16 base.
+
+    Whole groups are kept (the first groups covering ``--sft-samples`` examples),
+    so units are as in a real run. Tokens/s counts each example's full sequence,
+    as the rows above do; GFLOP/s counts that same work, so a share above the
+    roofline's means compute was saved, not done faster.
+    """
+    records = read_sft(args.grouped_sft_data)
+    examples = encode_sft_shared(records, tokenizer, args.seq_length)
+    groups: Dict[Any, List[Any]] = {}
+    for example in examples:
+        if len(groups) * args.micro_batch_size >= args.sft_samples and example.prefix not in groups:
+            continue
+        groups.setdefault(example.prefix, []).append(example)
+    kept = [e for group in groups.values() for e in group]
+    model = load(args.model, torch.bfloat16, 0.0)
+    stream = shared_micro_batches(kept, 2 * args.micro_batch_size, 0, special_ids(tokenizer)[2])
+    result = train_rate(model, stream, args.steps, True, label_loss)
+    flops = flops_per_token(model, int(result["mean_padded_length"]), 2, result["label_share"])
+    row = _row("sft", "+ shared prefixes (groups of 8), bf16 base", result, flops, roof["bfloat16"])
+    print(row)
+    return row
 
 
 def pretrain_rows(args: argparse.Namespace, tokenizer: Any, roof: Dict[str, float]) -> List[Dict[str, Any]]:
@@ -189,6 +219,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="models/smollm2-135m")
     parser.add_argument("--sft-data", default="training/long/data/sft.jsonl")
+    parser.add_argument("--grouped-sft-data", default="",
+                        help="SFT JSONL built with [data] schema_group_size > 1 (the long profile's)")
     parser.add_argument("--sft-samples", type=int, default=400)
     parser.add_argument("--seq-length", type=int, default=1024)
     parser.add_argument("--micro-batch-size", type=int, default=4)

@@ -123,3 +123,36 @@ def test_docstring_examples_run(name):
     result = doctest.testmod(importlib.import_module(f"training.{name}"),
                              optionflags=doctest.ELLIPSIS | doctest.IGNORE_EXCEPTION_DETAIL)
     assert result.failed == 0
+
+
+def _candidate_classes(prompt):
+    from spacy_knowcoder.generation.prefix_cache import split_prompt
+
+    prefix = split_prompt(prompt)[0]
+    return {line.split("(")[0][len("class "):] for line in prefix.splitlines()
+            if line.startswith("class ") and "(Entity)" in line and not line.startswith("class Entity")}
+
+
+def test_schema_groups_share_one_candidate_list_that_holds_every_gold_class(tmp_path):
+    if not DATA_ROOT.is_dir():
+        pytest.skip(f"the raw datasets are not at {DATA_ROOT}")
+    from collections import Counter
+    from dataclasses import replace
+
+    from spacy_knowcoder.generation.prefix_cache import split_prompt
+    from training.data.build import build_sft
+
+    ner = replace(SMALL, tasks=("ner",), sft_datasets=("multiconer2_en",), sft_per_dataset_task=40,
+                  ner_candidates=16, negative_share=0.0, max_sample_chars=0)
+    grouped = build_sft(replace(ner, schema_group_size=4), DATA_ROOT, {})
+    alone = build_sft(ner, DATA_ROOT, {})
+    sizes = Counter(Counter(split_prompt(r["prompt"])[0] for r in grouped).values())
+    assert max(sizes) <= 4 and sum(n for k, n in sizes.items() if k > 1) >= 5  # groups close early
+    assert sum(k * n for k, n in sizes.items()) == 40  # when their gold classes would not fit
+    assert len({split_prompt(r["prompt"])[0] for r in alone}) > 30  # per-prompt candidates
+    for rows in (grouped, alone):
+        for row in rows:
+            classes = _candidate_classes(row["prompt"])
+            assert len(classes) == 16
+            answered = {item.split("(")[0].strip() for item in row["response"].splitlines()[1:-1]}
+            assert answered <= classes, (answered, classes)
