@@ -186,8 +186,14 @@ def encode_sft(records: Sequence[SFTRecord], tokenizer: Any, seq_length: int,
         out.append({"input_ids": torch.tensor(ids + [pad] * n_pad),
                     "labels": torch.tensor(labels),
                     "attention_mask": torch.tensor([1] * len(ids) + [0] * n_pad)})
+    return _checked_sft(out, n_cut, len(records), seq_length, path, section)
+
+
+def _checked_sft(out: List[Any], n_cut: int, total: int, seq_length: int,
+                 path: Union[str, Path], section: str) -> List[Any]:
+    """Warn W300 for cut examples; raise E307 when none is left."""
     if n_cut:
-        warn(Warnings.W300.format(count=n_cut, total=len(records), path=path,
+        warn(Warnings.W300.format(count=n_cut, total=total, path=path,
                                   seq_length=seq_length, section=section))
     if not out:
         raise ValueError(Errors.E307.format(what="SFT data", path=path, section=section,
@@ -362,13 +368,7 @@ def encode_sft_shared(records: Sequence[SFTRecord], tokenizer: Any, seq_length: 
             continue
         out.append(SharedExample(prefix, prompt_part + response,
                                  [IGNORE_INDEX] * len(prompt_part) + response))
-    if n_cut:
-        warn(Warnings.W300.format(count=n_cut, total=len(records), path=path,
-                                  seq_length=seq_length, section=section))
-    if not out:
-        raise ValueError(Errors.E307.format(what="SFT data", path=path, section=section,
-                                            reason="no example has a response"))
-    return out
+    return _checked_sft(out, n_cut, len(records), seq_length, path, section)
 
 
 def shared_units(examples: Sequence[SharedExample], micro_batch_size: int, seed: int, epoch: int,
