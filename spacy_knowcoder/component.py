@@ -28,10 +28,13 @@ from spacy.util import ensure_path, from_bytes, from_disk, to_bytes, to_disk
 
 from .errors import Errors, Warnings, warn
 from .extensions import register_extensions
-from .extractor import CandidateSelector, Extractor, warn_dropped, whole_schema
+from .class_scoring import TYPING_MODES, ClassScoring, check_threshold, new_typing_counts
+from .extractor import CandidateSelector, DocState, Extractor, PromptJob, warn_dropped
+from .extractor import whole_schema
 from .fileio import write_bytes, write_json
 from .generation.base import GenerationSettings, Generator, generate_for_jobs
 from .model_files import copy_model_files, packaged_model_path
+from .parsing import ParseResult
 from .models import DEFAULT_MODEL, default_model_available, is_shipped_name
 from .prompting import TASKS, Trigger, check_task, render_schema_prefix
 from .schema.build import schema_from_dict, schema_to_dict
@@ -57,6 +60,9 @@ DEFAULT_CONFIG: Dict[str, Any] = {
     "dtype": "auto",
     "constrained": True,
     "prefix_cache": True,
+    "typing": "generate",
+    "calibrate": True,
+    "threshold": 0.0,
     "quoting": "python",
     "annotate_ents": True,
     "overwrite_ents": False,
@@ -102,6 +108,9 @@ def make_knowcoder(
     dtype: str,
     constrained: bool,
     prefix_cache: bool,
+    typing: str,
+    calibrate: bool,
+    threshold: float,
     quoting: str,
     annotate_ents: bool,
     overwrite_ents: bool,
@@ -117,7 +126,9 @@ def make_knowcoder(
                                   prefix_cache=prefix_cache)
     return KnowCoder(nlp.vocab, name=name, model=model, schema=schema,
                      schema_file=schema_file, library=library, selection=selection,
-                     tasks=tasks, labels=labels, generation=settings, quoting=quoting, annotate_ents=annotate_ents,
+                     tasks=tasks, labels=labels, generation=settings, typing=typing,
+                     calibrate=calibrate, threshold=threshold, quoting=quoting,
+                     annotate_ents=annotate_ents,
                      overwrite_ents=overwrite_ents, spans_key=spans_key,
                      alignment_mode=alignment_mode, store_completions=store_completions,
                      package_model=package_model, scorer=scorer)
@@ -139,6 +150,9 @@ class KnowCoder(Pipe):
         tasks: Optional[Sequence[str]] = None,
         labels: Optional[Dict[str, str]] = None,
         generation: Optional[GenerationSettings] = None,
+        typing: str = "generate",
+        calibrate: bool = True,
+        threshold: float = 0.0,
         quoting: str = "python",
         annotate_ents: bool = True,
         overwrite_ents: bool = False,
@@ -164,6 +178,14 @@ class KnowCoder(Pipe):
             None runs every task the schema has types for.
         labels (Dict[str, str]): Class name -> spaCy label overrides.
         generation (GenerationSettings): max_new_tokens, batch_size, device, dtype.
+        typing (str): How items get their class: "generate" (as the model wrote
+            it) or "score" (the model scores every candidate class for each
+            mention it wrote and the best wins; items get a ``score``; see
+            ``class_scoring``).
+        calibrate (bool): With typing "score", subtract each class's score under a
+            content-free sentence (contextual calibration).
+        threshold (float): With typing "score", drop items whose score is below
+            it (0 to 1; 0 keeps all). Counted in ``doc._.knowcoder_diagnostics``.
         quoting (str): How the text is quoted in the prompt ("python" or "reference").
         annotate_ents (bool): Write entities to ``doc.ents`` (they always go to
             ``doc.spans[spans_key]``).
@@ -190,9 +212,15 @@ class KnowCoder(Pipe):
             "quoting": quoting, "annotate_ents": annotate_ents,
             "overwrite_ents": overwrite_ents, "spans_key": spans_key,
             "alignment_mode": alignment_mode, "store_completions": store_completions,
-            "package_model": package_model,
+            "package_model": package_model, "typing": typing, "calibrate": calibrate,
+            "threshold": threshold,
         }
         _check_choice("quoting", quoting, ("python", "reference"))
+        _check_choice("typing", typing, TYPING_MODES)
+        self.class_scoring = (ClassScoring(calibrate=bool(calibrate), threshold=threshold)
+                              if typing == "score" else None)
+        check_threshold(threshold)
+        self._warned_no_scores = False
         _check_choice("alignment_mode", alignment_mode, ("strict", "expand", "contract"))
         self._schema_error: Optional[Exception] = None
         self.selection = selection
@@ -379,15 +407,34 @@ class KnowCoder(Pipe):
         """Run every task on a list of docs and write the results on them."""
         extractor = self.extractor
         states = [extractor.start(doc, self._windows(doc)) for doc in docs]
+        if self.class_scoring is not None:
+            for state in states:
+                state.diagnostics["typing"] = new_typing_counts()
         for task in self.tasks:
             jobs = extractor.jobs(task, states)
             completions = generate_for_jobs(self.generator, jobs)
             for job, completion in zip(jobs, completions):
-                extractor.apply(job, completion, states[job.doc_index])
+                state = states[job.doc_index]
+                result = extractor.parse(job, completion)
+                if self.class_scoring is not None:
+                    self._retype(job, result, state)
+                extractor.place(job, completion, result, state)
         for doc, state in zip(docs, states):
             extractor.finish(doc, state)
         warn_dropped(docs)
         return docs
+
+    def _retype(self, job: PromptJob, result: ParseResult, state: DocState) -> None:
+        """Choose each item's class by the model's scores (``typing = "score"``)."""
+        assert self.class_scoring is not None
+        generator = self.generator
+        counts = state.diagnostics["typing"]
+        self.class_scoring.retype(
+            generator, job.task, job.prompt, list(job.classes), result,
+            lambda: self.extractor.content_free_prompt(job), job.extraction.locates, counts)
+        if counts["no_model_scores"] and not self._warned_no_scores:
+            self._warned_no_scores = True
+            warn(Warnings.W004.format(model=repr(self.cfg["model"] or DEFAULT_MODEL)))
 
     @property
     def extractor(self) -> Extractor:

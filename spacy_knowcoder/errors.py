@@ -52,6 +52,10 @@ class Warnings(metaclass=ErrorsWithCodes):
             "Settings come from config.cfg (and spacy.load overrides) only, so the "
             "file's values are ignored. Fix: save the pipeline again (nlp.to_disk), "
             "which writes the data without settings.")
+    W004 = ("typing = \"score\" needs a model that gives token scores, and {model} "
+            "does not (a served model or a spacy-llm model, for example), so the classes "
+            "the model generated are kept and items carry no score. Fix: use a local "
+            "model (HF directory, .gguf file or shipped name), or typing = \"generate\".")
     # generation (W100-W119)
     W100 = ("The longest prompt of a batch has {n_prompt} tokens, so only {n_new} of "
             "the {max_new_tokens} requested new tokens fit the model's context of "
@@ -177,6 +181,8 @@ class Errors(metaclass=ErrorsWithCodes):
             "(relative paths are resolved from the current directory).")
     E022 = ("The file '{path}' is not valid UTF-8 (line {line}, byte {pos}: {reason}). "
             "Convert it first, e.g. 'iconv -f latin1 -t utf-8 in.txt > out.txt'.")
+    E023 = ("The setting 'threshold' must be a number from 0 to 1, not {value!r}: items "
+            "whose typing score is below it are dropped. Use 0 to keep every item.")
     # generation and model preparation (E100-E119)
     E100 = ("The model path '{path}' does not exist. Expected a local Hugging Face "
             "model directory (with config.json), a .gguf file or a hub id such as "

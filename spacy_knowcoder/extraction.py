@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from spacy.tokens import Span
 
 from .align import CharSpan, MentionIndex
-from .parsing import EntityItem, EventItem, RelationItem
+from .parsing import EntityItem, EventItem, Item, RelationItem
 from .prompting import Trigger
 from .schema.types import BASE_ENTITY, Schema
 
@@ -36,6 +36,7 @@ class WindowExtraction:
     relations: List[Dict[str, Any]] = field(default_factory=list)
     events: List[Dict[str, Any]] = field(default_factory=list)
     dropped_mentions: List[str] = field(default_factory=list)
+    entity_scores: List[Optional[float]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         window_doc = self.window.doc if self._is_whole_doc else self.window.as_doc()
@@ -60,7 +61,18 @@ class WindowExtraction:
             span = self._span(found, label)
             if span is not None:
                 self.entities.append(span)
+                self.entity_scores.append(item.score)
                 self._entity_offsets[(span.start_char, span.end_char)] = label
+
+    def locates(self, item: Item) -> bool:
+        """Whether every mention of a parsed item occurs in the window's text."""
+        if isinstance(item, EntityItem):
+            mentions = [item.text]
+        elif isinstance(item, RelationItem):
+            mentions = [item.head, item.tail]
+        else:
+            mentions = [item.trigger]
+        return all(self._index.find(mention) is not None for mention in mentions)
 
     def know_entity(self, span: Span) -> None:
         """Label mentions at ``span`` like it (an entity found by an earlier run)."""
@@ -79,7 +91,7 @@ class WindowExtraction:
                 "label": relation.label,
                 "head": self._mention(head, self._entity_label(head, item.head_class)),
                 "tail": self._mention(tail, self._entity_label(tail, item.tail_class)),
-                "score": None,
+                "score": item.score,
             })
 
     def add_events(self, items: Sequence[EventItem]) -> None:
@@ -94,7 +106,7 @@ class WindowExtraction:
             event_type = self.schema.event_by_class(item.class_name)
             trigger = self._mention(found, with_label=False)
             self.events.append({"type": event_type.label, "trigger": trigger,
-                                "arguments": [], "score": None})
+                                "arguments": [], "score": item.score})
             self.add_arguments([item])
 
     def add_arguments(self, items: Sequence[EventItem]) -> None:

@@ -30,12 +30,17 @@ from typing import Any
 from spacy.tokens import Doc, Span, SpanGroup
 
 from .align import merge_entities
+from .class_scoring import CONTENT_FREE_TEXT
 from .errors import Warnings, warn
 from .extensions import DIAGNOSTICS, EVENTS, RELATIONS, register_extensions
 from .extraction import WindowExtraction
 from .parsing import ParseResult, parse_completion
 from .prompting import Trigger, render_query, wrap_query
 from .schema.types import BASE_ENTITY, Schema
+
+#: Where the entity scores of the typing stage go: ``doc.spans[spans_key].attrs["scores"]``,
+#: one per span (None for a span that was not scored), as spaCy's spancat does.
+SCORES_ATTR = "scores"
 
 # Chooses the schema(s) a prompt shows for a task and a window text. The
 # default shows the whole schema in one prompt; a schema library plugs in
@@ -163,7 +168,21 @@ class Extractor:
 
     def apply(self, job: PromptJob, completion: str, state: DocState) -> ParseResult:
         """Parse a completion of ``job.prompt`` and place its items on the doc."""
-        result = parse_completion(completion, job.task, job.classes, job.argument_classes)
+        return self.place(job, completion, self.parse(job, completion), state)
+
+    def parse(self, job: PromptJob, completion: str) -> ParseResult:
+        """The items of a completion (checked against the job's classes), not placed yet."""
+        return parse_completion(completion, job.task, job.classes, job.argument_classes)
+
+    def content_free_prompt(self, job: PromptJob) -> str:
+        """``job.prompt`` with the content-free sentence (``class_scoring.CONTENT_FREE_TEXT``)."""
+        query = render_query(job.task, job.schema, CONTENT_FREE_TEXT, triggers=job.triggers,
+                             quoting=self.quoting)
+        return wrap_query(query)
+
+    def place(self, job: PromptJob, completion: str, result: ParseResult,
+              state: DocState) -> ParseResult:
+        """Place parsed items (of ``parse``, maybe re-typed) on the doc and count problems."""
         extraction = job.extraction
         if job.task == "ner":
             extraction.add_entities(result.items)
@@ -182,9 +201,10 @@ class Extractor:
         """Write everything a doc's jobs found on the doc."""
         extractions, diag = state.extractions, state.diagnostics
         predicted = [span for e in extractions for span in e.entities]
+        scores = [score for e in extractions for score in e.entity_scores]
         diag["dropped_mentions"] += sum(len(e.dropped_mentions) for e in extractions)
         if "ner" in self.tasks:
-            self._write_entities(doc, predicted)
+            self._write_entities(doc, predicted, scores)
         if "re" in self.tasks:
             relations = doc._.get(RELATIONS)
             new = [r for e in extractions for r in e.relations]
@@ -194,9 +214,12 @@ class Extractor:
         doc._.set(DIAGNOSTICS, diag)
         return doc
 
-    def _write_entities(self, doc: Doc, predicted: list[Span]) -> None:
+    def _write_entities(self, doc: Doc, predicted: list[Span],
+                        scores: list[float | None]) -> None:
         key = self.spans_key
-        doc.spans[key] = SpanGroup(doc, name=key, spans=predicted)
+        # Like spaCy's spancat: one score per span in the group's attrs (typing = "score").
+        attrs = {SCORES_ATTR: scores} if any(s is not None for s in scores) else {}
+        doc.spans[key] = SpanGroup(doc, name=key, spans=predicted, attrs=attrs)
         if not self.annotate_ents:
             return
         ents, _, displaced = merge_entities(list(doc.ents), predicted, self.overwrite_ents)

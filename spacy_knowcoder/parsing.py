@@ -71,6 +71,7 @@ class EntityItem:
 
     class_name: str
     text: str
+    score: Optional[float] = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class RelationItem:
     tail: str
     head_class: str = BASE_ENTITY_CLASS
     tail_class: str = BASE_ENTITY_CLASS
+    score: Optional[float] = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class EventItem:
     class_name: str
     trigger: str
     arguments: Tuple[ArgumentItem, ...] = ()
+    score: Optional[float] = field(default=None, compare=False, repr=False)
 
 
 Item = Union[EntityItem, RelationItem, EventItem]

@@ -191,6 +191,9 @@ def triggers_of_instruction(instruction: str) -> List[Trigger]:
 
 
 EMPTY_RESULTS = "results = []"
+#: How a non-empty answer opens, and what precedes each of its items.
+RESULTS_OPEN = "results = [\n"
+ITEM_INDENT = "\t"
 
 
 def render_results(items: Sequence[str]) -> str:
@@ -204,7 +207,8 @@ def render_results(items: Sequence[str]) -> str:
     """
     if not items:
         return EMPTY_RESULTS
-    return "results = [\n\t" + ",\n\t".join(items) + "\n]"
+    separator = ",\n" + ITEM_INDENT
+    return RESULTS_OPEN + ITEM_INDENT + separator.join(items) + "\n]"
 
 
 def entity_item(class_name: str, mention: str) -> str:

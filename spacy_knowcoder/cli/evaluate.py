@@ -25,6 +25,10 @@ from ..evaluation.metrics import TASK_METRICS
 _FAILURES = (OSError, ValueError, RuntimeError)
 
 
+def _settings(**values: Any) -> Dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
 def _tasks(value: Optional[str]) -> Optional[List[str]]:
     return [t.strip() for t in value.split(",") if t.strip()] if value else None
 
@@ -46,6 +50,12 @@ def evaluate_cli(
                                                  help="Most new tokens per prompt."),
     name: Optional[str] = typer.Option(None, "--name", help="Dataset name in reports "
                                        "(default: the data file's stem)."),
+    typing: Optional[str] = typer.Option(None, "--typing", help="How items get their "
+                                         "class: 'generate' or 'score' (default: the "
+                                         "component's)."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", min=0.0, max=1.0,
+                                              help="With --typing score: drop items "
+                                              "scored below this."),
 ) -> None:
     """Predict a benchmark dataset and score the predictions."""
     from ..evaluation.evaluate import PREDICTIONS, SCORES, evaluate_dataset
@@ -53,7 +63,8 @@ def evaluate_cli(
     try:
         scores = evaluate_dataset(model, data, labels, output, limit=limit, tasks=_tasks(tasks),
                                   batch_size=batch_size, max_new_tokens=max_new_tokens,
-                                  name=name)
+                                  name=name, settings=_settings(typing=typing,
+                                                                threshold=threshold))
     except _FAILURES as err:
         msg.fail(str(err), exits=1)
     print_scores(scores)

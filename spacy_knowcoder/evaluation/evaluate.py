@@ -64,13 +64,16 @@ def resolve_tasks(labels: LabelSet, tasks: Optional[Sequence[str]],
 
 def load_pipeline(model: str, labels: LabelSet, tasks: Sequence[str], *,
                   batch_size: Optional[int] = None,
-                  max_new_tokens: Optional[int] = None) -> Tuple[Language, str]:
+                  max_new_tokens: Optional[int] = None,
+                  settings: Optional[Mapping[str, Any]] = None) -> Tuple[Language, str]:
     """A pipeline whose knowcoder component uses the label file as its schema.
 
     model (str): A spaCy pipeline directory or installed package with a knowcoder
         component, a shipped model's name ("knowcoder-smol"), or a model
         directory/.gguf file (then a blank English
         pipeline gets the component).
+    settings (Mapping[str, Any]): Further component settings to override, e.g.
+        ``{"typing": "score", "threshold": 0.5}``.
     RETURNS (Tuple[Language, str]): The pipeline and the component's name.
     """
     import spacy
@@ -82,6 +85,7 @@ def load_pipeline(model: str, labels: LabelSet, tasks: Sequence[str], *,
         overrides["batch_size"] = batch_size
     if max_new_tokens is not None:
         overrides["max_new_tokens"] = max_new_tokens
+    overrides.update(settings or {})
     if (path / "config.cfg").is_file() or (not path.exists() and spacy.util.is_package(model)):
         nlp = spacy.load(model)
         return nlp, _reconfigure(nlp, model, overrides)
@@ -221,7 +225,8 @@ def evaluate_dataset(model: str, data: PathLike, labels_path: PathLike, output: 
                      limit: Optional[int] = None, tasks: Optional[Sequence[str]] = None,
                      batch_size: Optional[int] = None, max_new_tokens: Optional[int] = None,
                      name: Optional[str] = None, label_matches: Optional[LabelMatcher] = None,
-                     progress: bool = True) -> Dict[str, Any]:
+                     progress: bool = True,
+                     settings: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """Predict a dataset with a model and write ``predictions.jsonl`` and ``scores.json``.
 
     model (str): A pipeline (directory or package) or a model directory.
@@ -230,6 +235,7 @@ def evaluate_dataset(model: str, data: PathLike, labels_path: PathLike, output: 
     output (PathLike): The output directory.
     limit (int): Evaluate only the first ``limit`` records.
     tasks (Sequence[str]): Tasks to run; default: all the label file supports.
+    settings (Mapping[str, Any]): Component settings to override (``load_pipeline``).
     RETURNS (Dict[str, Any]): The scores report (also written to ``scores.json``).
     """
     labels = read_label_file(labels_path)
@@ -237,7 +243,7 @@ def evaluate_dataset(model: str, data: PathLike, labels_path: PathLike, output: 
     check_labels(gold, labels, data=data, labels_path=labels_path)
     tasks = resolve_tasks(labels, tasks, labels_path)
     nlp, pipe_name = load_pipeline(model, labels, tasks, batch_size=batch_size,
-                                   max_new_tokens=max_new_tokens)
+                                   max_new_tokens=max_new_tokens, settings=settings)
     start = time.perf_counter()
     predicted = predict(nlp, pipe_name, gold, gold_triggers="eae" in tasks and "ed" not in tasks,
                         progress=progress)
@@ -248,6 +254,7 @@ def evaluate_dataset(model: str, data: PathLike, labels_path: PathLike, output: 
                                label_matches=label_matches, data=data,
                                predictions=output / PREDICTIONS)
     scores.update(model=str(model), labels=str(labels_path), limit=limit,
-                  seconds=seconds, docs_per_second=len(gold) / seconds if seconds else None)
+                  seconds=seconds, docs_per_second=len(gold) / seconds if seconds else None,
+                  settings=dict(settings or {}))
     write_json(output / SCORES, scores)
     return scores

@@ -27,6 +27,7 @@ from spacy.util import filter_spans
 
 from ..errors import Warnings, warn
 from ..extensions import EVENTS, RELATIONS, register_extensions
+from ..extractor import SCORES_ATTR
 
 Record = Dict[str, Any]
 SPANS_KEY = "knowcoder"
@@ -125,15 +126,24 @@ def doc_to_record(doc: Doc, record_id: Any, *, spans_key: str = SPANS_KEY) -> Re
 
     Entities come from ``doc.spans[spans_key]`` when the doc has that group
     (the knowcoder component puts every prediction there, overlaps included),
-    else from ``doc.ents``.
+    else from ``doc.ents``. Items the typing stage scored carry their ``score``.
     """
-    spans = doc.spans[spans_key] if spans_key in doc.spans else doc.ents
-    entities = [{"start": s.start_char, "end": s.end_char, "label": s.label_, "text": s.text}
-                for s in spans]
-    relations = [{"head": _mention(r["head"]), "tail": _mention(r["tail"]), "label": r["label"]}
-                 for r in doc._.get(RELATIONS)]
-    events = [{"trigger": _mention(e["trigger"], with_label=False), "type": e["type"],
-               "arguments": [dict(_mention(a), role=a["role"]) for a in e.get("arguments", [])]}
+    group = doc.spans[spans_key] if spans_key in doc.spans else None
+    spans = group if group is not None else doc.ents
+    scores = (group.attrs.get(SCORES_ATTR) if group is not None else None) or [None] * len(spans)
+    entities = [_scored({"start": s.start_char, "end": s.end_char, "label": s.label_,
+                         "text": s.text}, score) for s, score in zip(spans, scores)]
+    relations = [_scored({"head": _mention(r["head"]), "tail": _mention(r["tail"]),
+                          "label": r["label"]}, r.get("score")) for r in doc._.get(RELATIONS)]
+    events = [_scored({"trigger": _mention(e["trigger"], with_label=False), "type": e["type"],
+                       "arguments": [dict(_mention(a), role=a["role"])
+                                     for a in e.get("arguments", [])]}, e.get("score"))
               for e in doc._.get(EVENTS)]
     return {"id": record_id, "text": doc.text, "entities": entities, "relations": relations,
             "events": events}
+
+
+def _scored(record: Dict[str, Any], score: Optional[float]) -> Dict[str, Any]:
+    if score is not None:
+        record["score"] = score
+    return record

@@ -18,6 +18,7 @@ from ..errors import Errors, Warnings, warn
 from ..precision import resolve_dtype
 from .base import GenerationSettings, open_results_prefix
 from .constrained import Constraint, ResultsGrammar, TokenChooser
+from .continuations import ContinuationScorer, continuation_ids
 from .decoding import GreedyDecoder, Row
 from .prefix_cache import PrefixCache, split_prompt
 from .token_bytes import vocabulary_bytes
@@ -225,6 +226,8 @@ class HFGenerator:
             bos_token_id=tokenizer.bos_token_id,
         )
         self.decoder = GreedyDecoder(model, tokenizer, settings.stop_at_list_end)
+        self.continuation_scorer = ContinuationScorer(model, self.decoder.cache_keyword,
+                                                      self.decoder.pad_id)
         self.prefix_cache = PrefixCache(settings.prefix_cache_size)
 
     @property
@@ -321,6 +324,36 @@ class HFGenerator:
         if cut_off:
             warn(Warnings.W160.format(n=cut_off, max_new_tokens=self.settings.max_new_tokens))
         return [row.text for row in rows]
+
+    def score_continuations(self, prompt: str, continuations: Sequence[str]) -> List[float]:
+        """log p(continuation | prompt) for each continuation (teacher forcing).
+
+        The prompt is split and tokenized as for ``generate``, so its schema
+        prefix comes from the same prefix cache; the continuations are scored
+        together on top of the prompt (``continuations.ContinuationScorer``).
+
+        prompt (str): Prompt text without BOS (e.g. ending in ``results = [\\n``).
+        continuations (Sequence[str]): Texts that could follow it.
+        RETURNS (List[float]): Natural-log probabilities, in input order.
+        RAISES: ValueError (E105) when prompt plus continuation exceed the context.
+
+        Example:
+            >>> gen.score_continuations(prompt, ['\\tPerson("Ann")', '\\tCity("Ann")'])  # doctest: +SKIP
+            [-2.1, -7.4]
+        """
+        if not continuations:
+            return []
+        suffix_text = split_prompt(prompt)[1]
+        prefix, suffix = self.encode_split(prompt)
+        rows = [continuation_ids(self.tokenizer, suffix_text, text) for text in continuations]
+        n_tokens = len(prefix) + len(suffix) + max(len(row) for row in rows)
+        if n_tokens >= self.max_context:
+            raise ValueError(Errors.E105.format(n_tokens=n_tokens, max_context=self.max_context))
+        if not prefix or not self.settings.prefix_cache:
+            return self.continuation_scorer.score(None, 0, prefix + suffix, rows)
+        key = tuple(prefix)
+        past = self.prefix_cache.get_or_compute(key, lambda: self.decoder.prefill(prefix))
+        return self.continuation_scorer.score(past, len(prefix), suffix, rows)
 
     def encode_split(self, prompt: str) -> Tuple[List[int], List[int]]:
         """Token ids of a prompt as (prefix ids, suffix ids); see ``split_prompt``.

@@ -129,3 +129,17 @@ def test_component_runs_on_the_endpoint(server: str, assert_valid_results) -> No
     assert [(e.text, e.label_) for e in doc.ents] == [("Yesterday", "person"),
                                                       ("Ann", "person"), ("Bob", "person")]
     assert_valid_results(doc)
+
+
+def test_typing_by_score_on_a_served_model_keeps_the_generated_classes(server: str) -> None:
+    """A served model gives no token scores: W004 once, classes as generated, no scores."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("knowcoder", config={"model": server, "tasks": ["ner"], "typing": "score",
+                                      "schema": {"entities": {"person": "A human.",
+                                                              "city": "A town."}}})
+    with pytest.warns(UserWarning, match="W004") as caught:
+        docs = list(nlp.pipe(["Ann met Bob.", "Cid met Dan."]))
+    assert sum("W004" in str(w.message) for w in caught) == 1
+    assert [(e.text, e.label_) for e in docs[0].ents] == [("Ann", "person"), ("Bob", "person")]
+    assert docs[0]._.knowcoder_diagnostics["typing"]["no_model_scores"] == 2
+    assert "scores" not in docs[0].spans["knowcoder"].attrs

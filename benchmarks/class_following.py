@@ -1,0 +1,240 @@
+"""Does the model read the class list? Typing by generation against typing by scoring.
+
+For each held-out NER set (``training/long/data/heldout``, built by ``python -m
+training build-data training/configs/long.cfg``; never trained on) and each model,
+one generation pass over the first ``--limit`` records gives, on the *same*
+generated spans:
+
+- strict NER F1 with the generated classes (``typing = "generate"``) and with
+  the classes chosen by calibrated scoring (``typing = "score"``);
+- type accuracy on gold spans: of the predicted spans that match a gold span
+  exactly, the share with the gold class (generation / scoring);
+- gold spans typed by the model without generation: for every gold mention,
+  the best candidate class by raw and by calibrated score (chance = 1 / #classes);
+- majority-class share: the share of predictions that carry the single most
+  predicted class (gold's own share for reference);
+- whether scores mean something: precision of scored predictions with
+  score >= 0.5 against the rest;
+- seconds spent generating, re-typing the generated items, and typing gold spans.
+
+Writes ``class_following.json`` and ``class_following.md`` to ``--out``.
+
+Usage:
+    OMP_NUM_THREADS=2 python benchmarks/class_following.py --limit 100
+    python benchmarks/class_following.py --sets re3d --limit 5 --models knowcoder-smol  # quick
+"""
+import argparse
+import json
+import sys
+import time
+import warnings
+from collections import Counter
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from spacy_knowcoder.class_scoring import ClassScoring, new_typing_counts, softmax  # noqa: E402
+from spacy_knowcoder.corpora.benchmark import read_benchmark, read_label_file  # noqa: E402
+from spacy_knowcoder.evaluation.evaluate import load_pipeline  # noqa: E402
+from spacy_knowcoder.evaluation.gold_docs import doc_to_record  # noqa: E402
+from spacy_knowcoder.evaluation.metrics import HEADLINE, score_records  # noqa: E402
+from spacy_knowcoder.generation.base import generate_for_jobs  # noqa: E402
+from spacy_knowcoder.parsing import EntityItem  # noqa: E402
+
+HELDOUT = REPO / "training" / "long" / "data" / "heldout"
+LABELS = REPO / "spacy_knowcoder" / "corpora" / "labels"
+SETS = ("re3d", "anem", "gum", "wnut17")
+MODELS = ("knowcoder-smol", "models/smollm2-135m")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", nargs="+", default=list(SETS))
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument("--heldout", type=Path, default=HELDOUT)
+    parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--max-new-tokens", type=int, default=96)
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "class_following")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    rows = []
+    for model in args.models:
+        for name in args.sets:
+            started = time.perf_counter()
+            row = run_set(model, name, args)
+            print(json.dumps(row), f"({time.perf_counter() - started:.0f} s)", flush=True)
+            rows.append(row)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "class_following.json").write_text(json.dumps(
+        {"limit": args.limit, "max_new_tokens": args.max_new_tokens, "rows": rows}, indent=1))
+    (args.out / "class_following.md").write_text(markdown(rows, args))
+    print(markdown(rows, args))
+
+
+def run_set(model: str, name: str, args: argparse.Namespace) -> Dict[str, Any]:
+    labels = read_label_file(LABELS / f"{name}.json")
+    gold = read_benchmark(args.heldout / f"{name}.jsonl", limit=args.limit)
+    nlp, pipe_name = load_pipeline(model, labels, ["ner"], batch_size=args.batch_size,
+                                   max_new_tokens=args.max_new_tokens,
+                                   settings={"typing": "score"})
+    pipe = nlp.get_pipe(pipe_name)
+    extractor, generator = pipe.extractor, pipe.generator
+    stage: ClassScoring = pipe.class_scoring
+    class_of = {t.label: t.class_name for t in pipe.schema.entities}
+    seconds = {"generate": 0.0, "retype": 0.0, "gold_spans": 0.0}
+    generated, retyped = [], []
+    gold_typing = {"raw": 0, "calibrated": 0, "n": 0}
+    for start in range(0, len(gold), args.batch_size):
+        chunk = gold[start:start + args.batch_size]
+        plain = [nlp.make_doc(r["text"]) for r in chunk]
+        scored = [nlp.make_doc(r["text"]) for r in chunk]
+        plain_states = [extractor.start(d, [d[:]]) for d in plain]
+        scored_states = [extractor.start(d, [d[:]]) for d in scored]
+        plain_jobs = extractor.jobs("ner", plain_states)
+        scored_jobs = extractor.jobs("ner", scored_states)
+        clock = time.perf_counter()
+        completions = generate_for_jobs(generator, plain_jobs)
+        seconds["generate"] += time.perf_counter() - clock
+        for plain_job, job, completion in zip(plain_jobs, scored_jobs, completions):
+            extractor.place(plain_job, completion, extractor.parse(plain_job, completion),
+                            plain_states[plain_job.doc_index])
+            result = extractor.parse(job, completion)
+            counts = scored_states[job.doc_index].diagnostics.setdefault(
+                "typing", new_typing_counts())
+            clock = time.perf_counter()
+            stage.retype(generator, job.task, job.prompt, list(job.classes), result,
+                         lambda job=job: extractor.content_free_prompt(job),
+                         job.extraction.locates, counts)
+            seconds["retype"] += time.perf_counter() - clock
+            extractor.place(job, completion, result, scored_states[job.doc_index])
+            clock = time.perf_counter()
+            _type_gold_spans(stage, generator, extractor, job, chunk[job.doc_index],
+                             class_of, gold_typing)
+            seconds["gold_spans"] += time.perf_counter() - clock
+        for record, doc, state in zip(chunk, plain, plain_states):
+            extractor.finish(doc, state)
+            generated.append(doc_to_record(doc, record["id"]))
+        for record, doc, state in zip(chunk, scored, scored_states):
+            extractor.finish(doc, state)
+            retyped.append(doc_to_record(doc, record["id"]))
+    return {"model": model, "set": name, "docs": len(gold), "classes": len(class_of),
+            "f1_generate": _f1(gold, generated), "f1_score": _f1(gold, retyped),
+            "span_type_acc_generate": _span_type_accuracy(gold, generated),
+            "span_type_acc_score": _span_type_accuracy(gold, retyped),
+            "gold_type_acc_raw": _share(gold_typing["raw"], gold_typing["n"]),
+            "gold_type_acc_calibrated": _share(gold_typing["calibrated"], gold_typing["n"]),
+            "majority_share_generate": _majority(generated),
+            "majority_share_score": _majority(retyped), "majority_share_gold": _majority(gold),
+            **_precision_by_score(gold, retyped, 0.5),
+            "seconds": {k: round(v, 1) for k, v in seconds.items()}}
+
+
+def _type_gold_spans(stage: ClassScoring, generator: Any, extractor: Any, job: Any,
+                     record: Dict[str, Any], class_of: Dict[str, str],
+                     totals: Dict[str, int]) -> None:
+    """Type each gold mention by raw and calibrated scores; count the right ones."""
+    mentions = [(e["text"], class_of[e["label"]]) for e in record["entities"]
+                if e["label"] in class_of]
+    if not mentions:
+        return
+    classes = list(job.classes)
+    texts = list(dict.fromkeys(text for text, _ in mentions))
+    raw, offsets = stage.class_scores(
+        generator, "ner", job.prompt, classes, [EntityItem(classes[0], t) for t in texts],
+        lambda: extractor.content_free_prompt(job))
+    best_raw = {t: classes[max(range(len(classes)), key=row.__getitem__)]
+                for t, row in zip(texts, raw)}
+    best_calibrated = {}
+    for text, row in zip(texts, raw):
+        probabilities = softmax([s - o for s, o in zip(row, offsets)])
+        best_calibrated[text] = classes[max(range(len(classes)), key=probabilities.__getitem__)]
+    for text, gold_class in mentions:
+        totals["n"] += 1
+        totals["raw"] += int(best_raw[text] == gold_class)
+        totals["calibrated"] += int(best_calibrated[text] == gold_class)
+
+
+def _f1(gold: Sequence[Dict[str, Any]], predicted: Sequence[Dict[str, Any]]) -> float:
+    metrics = score_records(list(zip(gold, predicted)), ["ner"])
+    return round(100 * metrics[HEADLINE["ner"]]["f"], 1)
+
+
+def _span_type_accuracy(gold: Sequence[Dict[str, Any]],
+                        predicted: Sequence[Dict[str, Any]]) -> Optional[float]:
+    right = total = 0
+    for g, p in zip(gold, predicted):
+        labels = {(e["start"], e["end"]): e["label"] for e in g["entities"]}
+        for e in p["entities"]:
+            if (e["start"], e["end"]) in labels:
+                total += 1
+                right += int(labels[(e["start"], e["end"])] == e["label"])
+    return _share(right, total)
+
+
+def _majority(records: Sequence[Dict[str, Any]]) -> Optional[float]:
+    labels = Counter(e["label"] for r in records for e in r["entities"])
+    return _share(labels.most_common(1)[0][1], sum(labels.values())) if labels else None
+
+
+def _precision_by_score(gold: Sequence[Dict[str, Any]], predicted: Sequence[Dict[str, Any]],
+                        cut: float) -> Dict[str, Any]:
+    buckets: Dict[str, List[int]] = {"high": [0, 0], "low": [0, 0]}
+    for g, p in zip(gold, predicted):
+        truth = {(e["start"], e["end"], e["label"]) for e in g["entities"]}
+        for e in p["entities"]:
+            if e.get("score") is None:
+                continue
+            bucket = buckets["high" if e["score"] >= cut else "low"]
+            bucket[0] += int((e["start"], e["end"], e["label"]) in truth)
+            bucket[1] += 1
+    return {"precision_score_high": _share(*buckets["high"]), "n_score_high": buckets["high"][1],
+            "precision_score_low": _share(*buckets["low"]), "n_score_low": buckets["low"][1]}
+
+
+def _share(part: int, whole: int) -> Optional[float]:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def _mean(rows: Sequence[Dict[str, Any]], key: str) -> str:
+    values = [r[key] for r in rows if r[key] is not None]
+    return f"{sum(values) / len(values):.1f}" if values else "-"
+
+
+COLUMNS: Tuple[Tuple[str, str], ...] = (
+    ("f1_generate", "F1 gen"), ("f1_score", "F1 score"),
+    ("span_type_acc_generate", "type acc gen"), ("span_type_acc_score", "type acc score"),
+    ("gold_type_acc_raw", "gold spans raw"), ("gold_type_acc_calibrated", "gold spans calibrated"),
+    ("majority_share_generate", "majority gen"), ("majority_share_score", "majority score"),
+    ("majority_share_gold", "majority gold"),
+    ("precision_score_high", "P score>=0.5"), ("precision_score_low", "P score<0.5"))
+
+
+def markdown(rows: Sequence[Dict[str, Any]], args: argparse.Namespace) -> str:
+    lines = [f"Held-out NER, first {args.limit} records per set, max_new_tokens "
+             f"{args.max_new_tokens}; all numbers in %.", "",
+             "| model | set | " + " | ".join(title for _, title in COLUMNS) + " | s gen / retype |",
+             "|---|---|" + "---:|" * (len(COLUMNS) + 1)]
+    for row in rows:
+        cells = [_cell(row[key]) for key, _ in COLUMNS]
+        secs = row["seconds"]
+        lines.append(f"| {row['model']} | {row['set']} | " + " | ".join(cells)
+                     + f" | {secs['generate']} / {secs['retype']} |")
+    for model in dict.fromkeys(r["model"] for r in rows):
+        mine = [r for r in rows if r["model"] == model]
+        cells = [_mean(mine, key) for key, _ in COLUMNS]
+        gen = sum(r["seconds"]["generate"] for r in mine)
+        retype = sum(r["seconds"]["retype"] for r in mine)
+        lines.append(f"| **{model}** | **mean** | " + " | ".join(cells)
+                     + f" | {gen:.0f} / {retype:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

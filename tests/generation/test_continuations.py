@@ -1,0 +1,67 @@
+"""Scoring continuations on the shared prompt cache equals a plain forward pass.
+
+Real SmolLM2-135M in float32 (the ``hf_generator`` fixture): the typing stage's
+numbers must be the model's true log-probabilities, with or without the prefix
+cache, whatever the rows' lengths and however they are batched.
+"""
+import pytest
+
+from spacy_knowcoder.generation import GenerationSettings, HFGenerator
+from spacy_knowcoder.generation.continuations import continuation_ids, score_reference
+from spacy_knowcoder.generation.prefix_cache import split_prompt
+from spacy_knowcoder.prompting import RESULTS_OPEN, render_query, wrap_query
+from spacy_knowcoder.schema import schema_from_dict
+
+pytestmark = pytest.mark.model
+SCHEMA = schema_from_dict({"entities": {"person": "A human being.", "city": "A large town.",
+                                        "organization": "A company or institution."}})
+PROMPT = wrap_query(render_query("ner", SCHEMA, 'Ann said "hi" in Zürich.')) + RESULTS_OPEN
+CONTINUATIONS = ['\tPerson("Ann")', '\tCity("Zürich")', '\tOrganization("Ann")',
+                 '\tCity("Ann said \\"hi\\" in Zürich")', "\t"]
+
+
+def _reference(generator: HFGenerator, continuation: str) -> float:
+    ids = generator.encode(PROMPT)
+    extra = continuation_ids(generator.tokenizer, split_prompt(PROMPT)[1], continuation)
+    return score_reference(generator.model, ids + extra, len(ids))
+
+
+def test_scores_equal_a_plain_forward_pass(hf_generator: HFGenerator) -> None:
+    scores = hf_generator.score_continuations(PROMPT, CONTINUATIONS)
+    expected = [_reference(hf_generator, text) for text in CONTINUATIONS]
+    assert scores == pytest.approx(expected, abs=1e-3)
+    assert all(score < 0 for score in scores)
+    # The model prefers the person reading of "Ann" over the organization one.
+    assert scores[0] > scores[2]
+
+
+def test_rows_batched_in_small_groups_and_without_cache_agree(smollm2_dir,
+                                                              hf_generator) -> None:
+    plain = HFGenerator(smollm2_dir, GenerationSettings(dtype="float32", prefix_cache=False))
+    plain.continuation_scorer.rows_per_batch = 2
+    scores = plain.score_continuations(PROMPT, CONTINUATIONS)
+    assert scores == pytest.approx(hf_generator.score_continuations(PROMPT, CONTINUATIONS),
+                                   abs=1e-3)
+    assert plain.prefix_cache.misses == 0
+
+
+def test_the_prefix_cache_serves_generation_and_scoring(hf_generator: HFGenerator) -> None:
+    cache = hf_generator.prefix_cache
+    cache.clear()
+    misses, hits = cache.misses, cache.hits
+    hf_generator.score_continuations(PROMPT, CONTINUATIONS[:1])
+    hf_generator.score_continuations(PROMPT.replace("Ann", "Bob"), CONTINUATIONS[:1])
+    assert (cache.misses - misses, cache.hits - hits) == (1, 1)
+
+
+def test_no_continuations_cost_nothing(hf_generator: HFGenerator) -> None:
+    assert hf_generator.score_continuations(PROMPT, []) == []
+
+
+def test_continuation_ids_follow_the_joint_tokenization(hf_generator: HFGenerator) -> None:
+    tokenizer = hf_generator.tokenizer
+    context = "Output:\nresults = [\n"
+    ids = continuation_ids(tokenizer, context, '\tPerson("Ann")')
+    before = tokenizer(context, add_special_tokens=False)["input_ids"]
+    assert tokenizer(context + '\tPerson("Ann")', add_special_tokens=False)["input_ids"] == \
+        before + ids
