@@ -35,14 +35,25 @@ def test_scores_equal_a_plain_forward_pass(hf_generator: HFGenerator) -> None:
     assert scores[0] > scores[2]
 
 
-def test_rows_batched_in_small_groups_and_without_cache_agree(smollm2_dir,
-                                                              hf_generator) -> None:
+def test_padded_rows_in_small_groups_and_without_cache_agree(smollm2_dir,
+                                                             hf_generator) -> None:
+    """The fallback path (models with a short sliding window) gives the same numbers."""
     plain = HFGenerator(smollm2_dir, GenerationSettings(dtype="float32", prefix_cache=False))
+    plain.continuation_scorer.tree = False
     plain.continuation_scorer.rows_per_batch = 2
     scores = plain.score_continuations(PROMPT, CONTINUATIONS)
     assert scores == pytest.approx(hf_generator.score_continuations(PROMPT, CONTINUATIONS),
                                    abs=1e-3)
     assert plain.prefix_cache.misses == 0
+
+
+def test_a_tree_split_over_several_passes_agrees(hf_generator, monkeypatch) -> None:
+    from spacy_knowcoder.generation import continuations
+
+    expected = hf_generator.score_continuations(PROMPT, CONTINUATIONS)
+    monkeypatch.setattr(continuations, "TREE_TOKENS", 4)
+    assert hf_generator.score_continuations(PROMPT, CONTINUATIONS) == \
+        pytest.approx(expected, abs=1e-3)
 
 
 def test_the_prefix_cache_serves_generation_and_scoring(hf_generator: HFGenerator) -> None:
