@@ -15,6 +15,11 @@ generated spans:
   predicted class (gold's own share for reference);
 - whether scores mean something: precision of scored predictions with
   score >= 0.5 against the rest;
+- the swap test: the definitions (docstrings) are moved one class on (class i
+  gets the description of class i+1), and the gold mentions are typed by
+  calibrated scoring again; "follows the definition" is the share typed as the
+  class that now carries their gold type's definition, "follows the name" the
+  share still typed by their old class name (chance is 1 / #classes for each);
 - seconds spent generating, re-typing the generated items, and typing gold spans.
 
 Writes ``class_following.json`` and ``class_following.md`` to ``--out``.
@@ -36,7 +41,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from spacy_knowcoder.class_scoring import ClassScoring, new_typing_counts, softmax  # noqa: E402
-from spacy_knowcoder.corpora.benchmark import read_benchmark, read_label_file  # noqa: E402
+from spacy_knowcoder.corpora.benchmark import LabelSet, read_benchmark  # noqa: E402
+from spacy_knowcoder.corpora.benchmark import read_label_file  # noqa: E402
 from spacy_knowcoder.evaluation.evaluate import load_pipeline  # noqa: E402
 from spacy_knowcoder.evaluation.gold_docs import doc_to_record  # noqa: E402
 from spacy_knowcoder.evaluation.metrics import HEADLINE, score_records  # noqa: E402
@@ -120,7 +126,11 @@ def run_set(model: str, name: str, args: argparse.Namespace) -> Dict[str, Any]:
         for record, doc, state in zip(chunk, scored, scored_states):
             extractor.finish(doc, state)
             retyped.append(doc_to_record(doc, record["id"]))
+    clock = time.perf_counter()
+    swap = swap_probe(model, labels, gold, args)
+    seconds["swap"] = time.perf_counter() - clock
     return {"model": model, "set": name, "docs": len(gold), "classes": len(class_of),
+            **swap,
             "f1_generate": _f1(gold, generated), "f1_score": _f1(gold, retyped),
             "span_type_acc_generate": _span_type_accuracy(gold, generated),
             "span_type_acc_score": _span_type_accuracy(gold, retyped),
@@ -130,6 +140,44 @@ def run_set(model: str, name: str, args: argparse.Namespace) -> Dict[str, Any]:
             "majority_share_score": _majority(retyped), "majority_share_gold": _majority(gold),
             **_precision_by_score(gold, retyped, 0.5),
             "seconds": {k: round(v, 1) for k, v in seconds.items()}}
+
+
+def swap_probe(model: str, labels: LabelSet, gold: Sequence[Dict[str, Any]],
+               args: argparse.Namespace) -> Dict[str, Optional[float]]:
+    """Type gold mentions under a schema whose definitions moved one class on."""
+    names = list(labels.entity_labels)
+    values = [labels.entity_labels[n] for n in names]
+    swapped = LabelSet(entity_labels=dict(zip(names, values[1:] + values[:1])))
+    carrier = {names[j]: names[(j - 1) % len(names)] for j in range(len(names))}
+    nlp, pipe_name = load_pipeline(model, swapped, ["ner"], batch_size=args.batch_size,
+                                   max_new_tokens=args.max_new_tokens,
+                                   settings={"typing": "score"})
+    pipe = nlp.get_pipe(pipe_name)
+    extractor, generator, stage = pipe.extractor, pipe.generator, pipe.class_scoring
+    label_of = {t.class_name: t.label for t in pipe.schema.entities}
+    class_of = {t.label: t.class_name for t in pipe.schema.entities}
+    follow = by_name = total = 0
+    for record in gold:
+        mentions = [(e["text"], e["label"]) for e in record["entities"] if e["label"] in class_of]
+        if not mentions or len(names) < 2:
+            continue
+        doc = nlp.make_doc(record["text"])
+        job = extractor.jobs("ner", [extractor.start(doc, [doc[:]])])[0]
+        classes = list(job.classes)
+        texts = list(dict.fromkeys(text for text, _ in mentions))
+        raw, offsets = stage.class_scores(
+            generator, "ner", job.prompt, classes, [EntityItem(classes[0], t) for t in texts],
+            lambda: extractor.content_free_prompt(job))
+        chosen = {}
+        for text, row in zip(texts, raw):
+            calibrated = [score - offset for score, offset in zip(row, offsets)]
+            chosen[text] = label_of[classes[max(range(len(classes)), key=calibrated.__getitem__)]]
+        for text, gold_label in mentions:
+            total += 1
+            follow += int(chosen[text] == carrier[gold_label])
+            by_name += int(chosen[text] == gold_label)
+    return {"swap_follows_definition": _share(follow, total),
+            "swap_follows_name": _share(by_name, total)}
 
 
 def _type_gold_spans(stage: ClassScoring, generator: Any, extractor: Any, job: Any,
@@ -213,7 +261,8 @@ COLUMNS: Tuple[Tuple[str, str], ...] = (
     ("gold_type_acc_raw", "gold spans raw"), ("gold_type_acc_calibrated", "gold spans calibrated"),
     ("majority_share_generate", "majority gen"), ("majority_share_score", "majority score"),
     ("majority_share_gold", "majority gold"),
-    ("precision_score_high", "P score>=0.5"), ("precision_score_low", "P score<0.5"))
+    ("precision_score_high", "P score>=0.5"), ("precision_score_low", "P score<0.5"),
+    ("swap_follows_definition", "swap: definition"), ("swap_follows_name", "swap: name"))
 
 
 def markdown(rows: Sequence[Dict[str, Any]], args: argparse.Namespace) -> str:

@@ -106,8 +106,9 @@ def peak_rss_mb() -> float:
 def make_nlp(gen: HFGenerator, schema: Dict[str, Any], tasks: Sequence[str],
              settings: GenerationSettings) -> Any:
     nlp = spacy.blank("en")
+    # Decoding only: the typing stage is measured by benchmarks/class_following.py.
     pipe = nlp.add_pipe("knowcoder", config={"schema": schema, "tasks": list(tasks),
-                                             "store_completions": True})
+                                             "store_completions": True, "typing": "generate"})
     pipe.generation = settings
     pipe.generator = HFGenerator.from_objects(gen.model, gen.tokenizer, settings)
     return nlp

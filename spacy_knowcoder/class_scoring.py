@@ -20,7 +20,7 @@ Items the stage leaves as generated, and says so in the diagnostics
 (``doc._.knowcoder_diagnostics["typing"]``): a prompt with one candidate class
 (nothing to compare), a mention that is not in the text (alignment drops it),
 EAE items (the event type is given), and every item when the model gives no
-token scores (a served or spacy-llm model; warning W004 once).
+token scores (a served or spacy-llm model).
 
 Example:
     >>> stage = ClassScoring(calibrate=True, threshold=0.0)  # doctest: +SKIP
@@ -33,7 +33,7 @@ from dataclasses import replace
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .errors import Errors
-from .parsing import EntityItem, EventItem, Item, ParseResult, RelationItem
+from .parsing import EntityItem, Item, ParseResult, RelationItem
 from .prompting import ITEM_INDENT, RESULTS_OPEN, entity_item, relation_item, trigger_item
 
 TYPING_MODES = ("generate", "score")

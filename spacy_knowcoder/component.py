@@ -34,8 +34,8 @@ from .extractor import whole_schema
 from .fileio import write_bytes, write_json
 from .generation.base import GenerationSettings, Generator, generate_for_jobs
 from .model_files import copy_model_files, packaged_model_path
+from .models import DEFAULT_MODEL, default_model_available
 from .parsing import ParseResult
-from .models import DEFAULT_MODEL, default_model_available, is_shipped_name
 from .prompting import TASKS, Trigger, check_task, render_schema_prefix
 from .schema.build import schema_from_dict, schema_to_dict
 from .schema.io import load_schema
@@ -60,7 +60,7 @@ DEFAULT_CONFIG: Dict[str, Any] = {
     "dtype": "auto",
     "constrained": True,
     "prefix_cache": True,
-    "typing": "generate",
+    "typing": "score",
     "calibrate": True,
     "threshold": 0.0,
     "quoting": "python",
@@ -150,7 +150,7 @@ class KnowCoder(Pipe):
         tasks: Optional[Sequence[str]] = None,
         labels: Optional[Dict[str, str]] = None,
         generation: Optional[GenerationSettings] = None,
-        typing: str = "generate",
+        typing: str = "score",
         calibrate: bool = True,
         threshold: float = 0.0,
         quoting: str = "python",
@@ -178,10 +178,10 @@ class KnowCoder(Pipe):
             None runs every task the schema has types for.
         labels (Dict[str, str]): Class name -> spaCy label overrides.
         generation (GenerationSettings): max_new_tokens, batch_size, device, dtype.
-        typing (str): How items get their class: "generate" (as the model wrote
-            it) or "score" (the model scores every candidate class for each
-            mention it wrote and the best wins; items get a ``score``; see
-            ``class_scoring``).
+        typing (str): How items get their class: "score" (the model scores every
+            candidate class for each mention it wrote and the best wins; items get
+            a ``score``; see ``class_scoring``; the default, as it raised held-out
+            NER F1) or "generate" (the class as the model wrote it).
         calibrate (bool): With typing "score", subtract each class's score under a
             content-free sentence (contextual calibration).
         threshold (float): With typing "score", drop items whose score is below
@@ -220,11 +220,11 @@ class KnowCoder(Pipe):
         self.class_scoring = (ClassScoring(calibrate=bool(calibrate), threshold=threshold)
                               if typing == "score" else None)
         check_threshold(threshold)
-        self._warned_no_scores = False
         _check_choice("alignment_mode", alignment_mode, ("strict", "expand", "contract"))
         self._schema_error: Optional[Exception] = None
         self.selection = selection
         self._library: Optional[SchemaLibrary] = None
+        self._library_labels: Dict[str, str] = {}  # the library data's own labels
         self._tasks_setting = tasks
         self._generator: Optional[Generator] = None
         self._budget: Optional[int] = None
@@ -236,7 +236,7 @@ class KnowCoder(Pipe):
         self._rankers: Optional[Dict[str, ClassRanker]] = None
         self._rankers_error: Optional[Exception] = None
         self._load_rankers()
-        if model is not None and not package_model and not is_shipped_name(model):
+        if model is not None and not package_model:
             from .generation.hf import resolve_model_source
 
             # Fails early on a path that does not exist (a packaged copy comes in
@@ -279,6 +279,9 @@ class KnowCoder(Pipe):
         self._schema_changed(schema.relabel(labels) if labels else schema)
 
     def _use_library(self, library: SchemaLibrary) -> None:
+        """Use a library; the ``labels`` setting applies on top of the labels its
+        data brought, which are what the component saves (settings stay in config.cfg)."""
+        self._library_labels = library.label_overrides
         if self.cfg["labels"]:
             library.set_labels(self.cfg["labels"])
         self._library = library
@@ -369,13 +372,9 @@ class KnowCoder(Pipe):
         model = self.cfg["model"]
         if model is None and not default_model_available():
             raise ValueError(Errors.E019)
-        if model is None or is_shipped_name(model):
-            from .generation.shipped import shipped_generator
-
-            return shipped_generator(model or DEFAULT_MODEL, self.generation)
         from .generation.loading import load_generator
 
-        return load_generator(model, self.generation)
+        return load_generator(model or DEFAULT_MODEL, self.generation)
 
     @generator.setter
     def generator(self, generator: Generator) -> None:
@@ -425,16 +424,18 @@ class KnowCoder(Pipe):
         return docs
 
     def _retype(self, job: PromptJob, result: ParseResult, state: DocState) -> None:
-        """Choose each item's class by the model's scores (``typing = "score"``)."""
+        """Choose each item's class by the model's scores (``typing = "score"``).
+
+        A model without token scores (a served model) keeps the generated classes,
+        counted as ``no_model_scores`` in the diagnostics: with ``score`` as the
+        default, a warning would fire for every such pipeline.
+        """
         assert self.class_scoring is not None
         generator = self.generator
         counts = state.diagnostics["typing"]
         self.class_scoring.retype(
             generator, job.task, job.prompt, list(job.classes), result,
             lambda: self.extractor.content_free_prompt(job), job.extraction.locates, counts)
-        if counts["no_model_scores"] and not self._warned_no_scores:
-            self._warned_no_scores = True
-            warn(Warnings.W004.format(model=repr(self.cfg["model"] or DEFAULT_MODEL)))
 
     @property
     def extractor(self) -> Extractor:
@@ -489,7 +490,8 @@ class KnowCoder(Pipe):
         dumpers: Dict[str, Callable[[], bytes]] = {}
         library, rankers = self._library, self._rankers
         if library is not None:
-            dumpers["library"] = lambda: _json_bytes(library.to_dict())
+            dumpers["library"] = lambda: _json_bytes(
+                dict(library.to_dict(), labels=self._library_labels))
         else:
             self._require_schema()
             dumpers["schema"] = lambda: _json_bytes(schema_to_dict(self._unlabelled))

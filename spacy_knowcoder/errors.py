@@ -52,10 +52,6 @@ class Warnings(metaclass=ErrorsWithCodes):
             "Settings come from config.cfg (and spacy.load overrides) only, so the "
             "file's values are ignored. Fix: save the pipeline again (nlp.to_disk), "
             "which writes the data without settings.")
-    W004 = ("typing = \"score\" needs a model that gives token scores, and {model} "
-            "does not (a served model or a spacy-llm model, for example), so the classes "
-            "the model generated are kept and items carry no score. Fix: use a local "
-            "model (HF directory, .gguf file or shipped name), or typing = \"generate\".")
     # generation (W100-W119)
     W100 = ("The longest prompt of a batch has {n_prompt} tokens, so only {n_new} of "
             "the {max_new_tokens} requested new tokens fit the model's context of "

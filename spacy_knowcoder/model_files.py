@@ -45,13 +45,13 @@ def copy_model_files(model: str, target: PathLike) -> None:
 
     model (str): The component's ``model`` setting.
     target (PathLike): The folder to (re)create.
-    RAISES: ValueError (E464) for a hub id, FileNotFoundError (E100) for a
-        missing local path.
+    RAISES: ValueError (E464) for a hub id, shipped name or server URL,
+        FileNotFoundError (E100) for a missing local path.
     """
     from .generation.hf import resolve_model_source
 
     source = resolve_model_source(model)
-    if source.kind == "hub":
+    if source.kind in ("hub", "shipped", "endpoint"):
         raise ValueError(Errors.E464.format(model=model))
     path = Path(model).expanduser()
     files = [path] if path.is_file() else model_files(path)

@@ -52,6 +52,23 @@ def smollm2_dir(request: pytest.FixtureRequest) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def shipped_home(smollm2_dir: Path, tmp_path_factory):
+    """A user cache (``KNOWCODER_HOME``) holding this session's prepared base, as after
+    a first load of the shipped default; set for the module's tests (and their
+    subprocesses), then restored."""
+    from spacy_knowcoder.generation import smollm2
+    from spacy_knowcoder.generation.shipped import HOME_ENV
+
+    home = tmp_path_factory.mktemp("home")
+    target = home / "models" / smollm2.BASE_ID
+    target.parent.mkdir(parents=True)
+    target.symlink_to(smollm2_dir.resolve(), target_is_directory=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(HOME_ENV, str(home))
+        yield home
+
+
 @pytest.fixture(scope="session")
 def gemma3_dir() -> Path:
     """Gemma 3 270M (base), prepared by the real `knowcoder prepare-model` code.

@@ -4,7 +4,6 @@ The unit tests use a small scorer double whose numbers are chosen by hand, to pi
 the logic (calibration, threshold, duplicates, what is left as generated). The
 pipeline tests run the real shipped default on real sentences.
 """
-from pathlib import Path
 from typing import Dict, List, Sequence
 
 import pytest
@@ -13,8 +12,6 @@ from spacy.tokens import DocBin
 
 from spacy_knowcoder.class_scoring import ClassScoring, content_free_item, new_typing_counts
 from spacy_knowcoder.class_scoring import render_as, softmax, typing_note
-from spacy_knowcoder.generation import smollm2
-from spacy_knowcoder.generation.shipped import HOME_ENV
 from spacy_knowcoder.parsing import EntityItem, EventItem, ParseResult, RelationItem
 from spacy_knowcoder.prompting import ITEM_INDENT, RESULTS_OPEN
 
@@ -141,18 +138,6 @@ def test_an_unknown_typing_mode_is_e017() -> None:
 SCHEMA = {"entities": {"person": "A human being.", "city": "A large town.",
                        "organization": "A company, institution or group.",
                        "country": "A nation with its own government."}}
-
-
-@pytest.fixture(scope="module")
-def shipped_home(smollm2_dir: Path, tmp_path_factory):
-    """The user cache holding this session's prepared base, as after a first load."""
-    home = tmp_path_factory.mktemp("home")
-    target = home / "models" / smollm2.BASE_ID
-    target.parent.mkdir(parents=True)
-    target.symlink_to(smollm2_dir.resolve(), target_is_directory=True)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(HOME_ENV, str(home))
-        yield home
 
 
 def _nlp(**config):

@@ -28,7 +28,8 @@ def run(smollm2_dir, batch_size: int, **config):
     nlp.add_pipe("knowcoder", config={"model": str(smollm2_dir), "schema": SCHEMA,
                                       "tasks": ["ner", "re"], "max_new_tokens": 16,
                                       "batch_size": batch_size, "store_completions": True,
-                                      **config})
+                                      # these tests are about decoding: classes as generated
+                                      "typing": "generate", **config})
     return nlp, list(nlp.pipe(TEXTS))
 
 

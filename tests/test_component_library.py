@@ -161,3 +161,44 @@ def test_learned_selection_in_the_component(library_path, tmp_path):
     assert set(flat[:3]) == {"Person", "City", "Location"} and len(flat) == 4
     assert sorted((e.text, e.label_) for e in doc.ents) == [("Barack Obama", "person"),
                                                            ("Honolulu", "city")]
+
+
+def _drop_config_labels(pipeline) -> None:
+    """Delete the component's label lines from a saved config.cfg, as a user might."""
+    config = pipeline / "config.cfg"
+    text = config.read_text(encoding="utf8")
+    section = "[components.knowcoder.labels]\n"
+    assert section in text
+    before, _, after = text.partition(section)
+    rest = after.split("\n[", 1)
+    config.write_text(before + section + ("\n[" + rest[1] if len(rest) > 1 else ""),
+                      encoding="utf8")
+
+
+@pytest.mark.parametrize("source", ["library", "schema"])
+def test_labels_removed_from_the_config_do_not_come_back(library_path, tmp_path, source):
+    """Issue 25, bug 2: labels are settings (config.cfg); the saved data does not keep them."""
+    nlp = spacy.blank("en")
+    if source == "library":
+        add_pipe(nlp, library_path, labels={"Person": "PER"})
+    else:
+        nlp.add_pipe("knowcoder", config={"model": None, "tasks": ["ner"], "labels": {
+            "Person": "PER"}, "schema": {"entities": {"person": "A human being.",
+                                                      "city": "A large town."}}})
+    pipeline = tmp_path / "pipeline"
+    nlp.to_disk(pipeline)
+    assert _labels(nlp.get_pipe("knowcoder")) == ("PER", "city")
+    _drop_config_labels(pipeline)
+    pipe = spacy.load(pipeline).get_pipe("knowcoder")
+    assert pipe.cfg["labels"] == {}
+    assert _labels(pipe) == ("person", "city")
+    if source == "library":
+        assert pipe.library.labels["Person"] == "person"
+    # An override at load time wins on both paths.
+    override = spacy.load(pipeline, config={"components": {"knowcoder": {
+        "labels": {"City": "GPE"}}}}).get_pipe("knowcoder")
+    assert _labels(override) == ("person", "GPE")
+
+
+def _labels(pipe) -> tuple:
+    return tuple(pipe.schema.entity_by_class(name).label for name in ("Person", "City"))

@@ -4,14 +4,11 @@ No ``model`` setting: the component loads ``spacy_knowcoder/models/knowcoder-smo
 (the long profile's LoRA adapter) on the embedded SmolLM2-135M. The user cache
 holds this session's prepared base (linked), as after a first load.
 """
-from pathlib import Path
-
 import pytest
 import spacy
 from spacy.tokens import DocBin
 
 from spacy_knowcoder.generation import smollm2
-from spacy_knowcoder.generation.shipped import HOME_ENV
 from spacy_knowcoder.models import DEFAULT_MODEL, default_model_available, get_shipped_model
 
 pytestmark = pytest.mark.model
@@ -21,20 +18,14 @@ PEOPLE = {"Barack Obama was born in Honolulu.": "Barack Obama",
 
 
 @pytest.fixture(scope="module")
-def default_nlp(smollm2_dir: Path, tmp_path_factory):
+def default_nlp(shipped_home):
     if not default_model_available():
         pytest.fail(f"the package ships no trained {DEFAULT_MODEL} adapter")
-    home = tmp_path_factory.mktemp("home")
-    target = home / "models" / smollm2.BASE_ID
-    target.parent.mkdir(parents=True)
-    target.symlink_to(smollm2_dir.resolve(), target_is_directory=True)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(HOME_ENV, str(home))
-        nlp = spacy.blank("en")
-        nlp.add_pipe("knowcoder", config={"schema": {"entities": {
-            "person": "A human being.", "city": "A large town."}}})
-        nlp.get_pipe("knowcoder").initialize()
-        yield nlp
+    nlp = spacy.blank("en")
+    nlp.add_pipe("knowcoder", config={"schema": {"entities": {
+        "person": "A human being.", "city": "A large town."}}})
+    nlp.get_pipe("knowcoder").initialize()
+    return nlp
 
 
 def test_the_shipped_default_is_a_small_trained_adapter():
@@ -57,9 +48,17 @@ def test_the_default_finds_people_in_real_sentences(default_nlp):
         [[(e.text, e.label_) for e in d.ents] for d in docs]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap of the shipped 135M model (260 SFT steps): it types most names as the "
-    "first person-like class, so Honolulu comes out as a person, not a city"))
-def test_the_default_finds_the_city(default_nlp):
-    doc = default_nlp("Barack Obama was born in Honolulu.")
+def test_the_default_finds_the_city(shipped_home):
+    """Generating, the 135M model calls Honolulu a person; typing by scoring (the
+    default, docs/inference.md §8) compares the classes and gets the city.
+
+    float32, so every CPU computes the same: in bf16 on an AMX CPU generation stops
+    after "Barack Obama" (a near-tie of its top two tokens), and scoring can only
+    re-type what generation found.
+    """
+    nlp = spacy.blank("en")
+    nlp.add_pipe("knowcoder", config={"dtype": "float32", "schema": {"entities": {
+        "person": "A human being.", "city": "A large town."}}})
+    doc = nlp("Barack Obama was born in Honolulu.")
     assert ("Honolulu", "city") in {(e.text, e.label_) for e in doc.ents}
+    assert all(0 < s <= 1 for s in doc.spans["knowcoder"].attrs["scores"])

@@ -112,3 +112,8 @@ def print_scores(scores: Dict[str, Any]) -> None:
               aligns=("l", "r", "r", "r", "r", "r", "r"),
               title=f"{scores['dataset']} ({scores['n_docs']} docs)")
     msg.table(scores["diagnostics"], title="Model output problems")
+    for task, rows in (scores.get("threshold_curve") or {}).items():
+        msg.table([(f"{r['threshold']:g}", f"{r['p'] * 100:.2f}", f"{r['r'] * 100:.2f}",
+                    f"{r['f'] * 100:.2f}", r["kept"]) for r in rows],
+                  header=("score >=", "P", "R", "F1", "kept"), aligns=("r",) * 5,
+                  title=f"{task}: precision and recall over the score threshold")

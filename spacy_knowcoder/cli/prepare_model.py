@@ -27,7 +27,6 @@ from wasabi import msg
 from . import app
 from ..generation import preparation
 from ..generation.embedded import EMBEDDED_BASES, SMOLLM2 as _SMOLLM2
-from ..models import is_shipped_name
 
 SMOLLM2 = _SMOLLM2.name
 
@@ -86,18 +85,18 @@ def prepare(output_dir: Path, source: str, force: bool = False) -> Path:
             msg.info(f"The weights of {base.title} are under the {base.terms}")
         return _run(output_dir, source, base.source(), force,
                     load=lambda: base.load(output_dir))
-    if is_shipped_name(source):
+    if source.lower().endswith(".gguf"):  # a missing one is E110 in gguf_source
+        gguf = Path(source).expanduser()
+        return _run(output_dir, gguf, preparation.gguf_source(gguf), force)
+    from ..generation.hf import resolve_model_source
+
+    kind = resolve_model_source(source).kind  # fails early, with a coded error, on bad paths
+    if kind == "shipped":
         from ..generation import shipped
 
         msg.info(f"Source: the shipped model '{source}' (adapter merged into its base)")
         return _run(output_dir, source, shipped.merged_source(source), force,
                     load=lambda: shipped.load_shipped(source, "cpu", "float32"))
-    if source.lower().endswith(".gguf"):
-        gguf = Path(source).expanduser()
-        return _run(output_dir, gguf, preparation.gguf_source(gguf), force)
-    from ..generation.hf import resolve_model_source
-
-    resolve_model_source(source)  # fails early, with a coded error, on bad paths
     return _run(output_dir, source, preparation.pretrained_source(source), force)
 
 

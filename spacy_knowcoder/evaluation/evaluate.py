@@ -32,11 +32,14 @@ from ..extensions import DIAGNOSTICS, EVENTS, register_extensions
 from ..fileio import write_json
 from ..prompting import TASKS
 from .gold_docs import doc_to_record
-from .metrics import HEADLINE, LabelMatcher, score_records
+from ..class_scoring import SCORED_TASKS
+from .metrics import HEADLINE, LabelMatcher, has_scores, score_records, threshold_curve
 
 PathLike = Union[str, Path]
 PREDICTIONS = "predictions.jsonl"
 SCORES = "scores.json"
+#: The precision-recall chart over the score threshold (only for scored predictions).
+THRESHOLD_PLOT = "threshold_curve.png"
 FACTORY = "knowcoder"
 DIAGNOSTIC_COUNTS = ("parse_failures", "parse_problems", "dropped_classes",
                      "dropped_mentions", "dropped_items")
@@ -198,9 +201,13 @@ def score_predictions(gold: Sequence[Record], predicted: Sequence[Record],
     """The scores report of predictions against gold records (see ``SCORES``)."""
     pairs = pair_records(gold, predicted, data=data, predictions=predictions)
     metrics = score_records(pairs, tasks, label_matches)
-    return {"dataset": name, "data": str(data), "n_docs": len(pairs), "tasks": list(tasks),
-            "headline": {t: metrics[HEADLINE[t]]["f"] for t in tasks},
-            "metrics": metrics, "diagnostics": summarize_diagnostics(predicted)}
+    report = {"dataset": name, "data": str(data), "n_docs": len(pairs), "tasks": list(tasks),
+              "headline": {t: metrics[HEADLINE[t]]["f"] for t in tasks},
+              "metrics": metrics, "diagnostics": summarize_diagnostics(predicted)}
+    if has_scores(predicted):  # typing = "score": P/R/F1 over the score threshold
+        report["threshold_curve"] = {t: threshold_curve(pairs, t, label_matches=label_matches)
+                                     for t in tasks if t in SCORED_TASKS}
+    return report
 
 
 def score_files(data: PathLike, predictions: PathLike, labels_path: PathLike, *,
@@ -257,4 +264,9 @@ def evaluate_dataset(model: str, data: PathLike, labels_path: PathLike, output: 
                   seconds=seconds, docs_per_second=len(gold) / seconds if seconds else None,
                   settings=dict(settings or {}))
     write_json(output / SCORES, scores)
+    if scores.get("threshold_curve"):
+        from .plot import plot_threshold_curve
+
+        plot_threshold_curve(scores["threshold_curve"], output / THRESHOLD_PLOT,
+                             title=scores["dataset"])
     return scores

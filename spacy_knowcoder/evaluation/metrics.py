@@ -272,3 +272,53 @@ def macro_mean(values: Iterable[Optional[float]]) -> Optional[float]:
     """
     present = [v for v in values if v is not None]
     return sum(present) / len(present) if present else None
+
+
+#: Score thresholds of ``threshold_curve`` (0 keeps every prediction).
+THRESHOLDS: Tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(10))
+#: Which list of a record holds the items of each task's predictions.
+_ITEMS_OF_TASK = {"ner": "entities", "re": "relations", "ed": "events"}
+
+
+def has_scores(records: Iterable[Record]) -> bool:
+    """Whether any predicted entity, relation or event carries a ``score``."""
+    return any(item.get("score") is not None for record in records
+               for key in _ITEMS_OF_TASK.values() for item in record.get(key, ()))
+
+
+def threshold_curve(pairs: Iterable[Tuple[Record, Record]], task: str,
+                    thresholds: Sequence[float] = THRESHOLDS,
+                    label_matches: Optional[LabelMatcher] = None) -> List[Dict[str, Any]]:
+    """The headline P/R/F1 of ``task`` when predictions scored below a threshold are dropped.
+
+    Items without a score (not scored by the typing stage) are always kept. Read
+    it as a precision-recall curve: raising the threshold should trade recall
+    for precision when the scores mean something.
+
+    RETURNS (List[Dict[str, Any]]): One row per threshold: ``threshold, p, r, f,
+        kept`` (the number of predicted items left).
+
+    Example:
+        >>> gold = {"entities": [{"start": 0, "end": 3, "label": "person"}]}
+        >>> pred = {"entities": [{"start": 0, "end": 3, "label": "person", "score": 0.9},
+        ...                      {"start": 4, "end": 7, "label": "person", "score": 0.2}]}
+        >>> [(row["threshold"], row["p"]) for row in threshold_curve([(gold, pred)], "ner",
+        ...                                                          [0.0, 0.5])]
+        [(0.0, 0.5), (0.5, 1.0)]
+    """
+    pairs = list(pairs)
+    key = _ITEMS_OF_TASK[task]
+    rows = []
+    for threshold in thresholds:
+        kept_pairs = [(gold, _above(predicted, key, threshold)) for gold, predicted in pairs]
+        scores = score_metric(kept_pairs, HEADLINE[task], label_matches)
+        kept = sum(len(p.get(key, ())) for _, p in kept_pairs)
+        rows.append({"threshold": threshold, "p": scores["p"], "r": scores["r"],
+                     "f": scores["f"], "kept": kept})
+    return rows
+
+
+def _above(record: Record, key: str, threshold: float) -> Record:
+    items = [item for item in record.get(key, ())
+             if item.get("score") is None or item["score"] >= threshold]
+    return {**record, key: items}

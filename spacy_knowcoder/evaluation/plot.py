@@ -75,3 +75,47 @@ def _bars(ax: Any, xs: List[float], values: List[Optional[float]], width: float,
         text = "n/a" if value is None else f"{100 * value:.1f}"
         ax.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     xytext=(0, 2), textcoords="offset points", ha="center", fontsize=8)
+
+
+def plot_threshold_curve(curves: Mapping[str, List[Mapping[str, Any]]], path: Union[str, Path],
+                         title: str = "") -> None:
+    """Draw precision against recall over the score threshold, one line per task.
+
+    curves (Mapping[str, List[Mapping]]): Task -> rows of
+        ``metrics.threshold_curve`` (threshold, p, r, f, kept).
+    path (Union[str, Path]): The PNG to write (atomically).
+    title (str): The dataset's name, for the title.
+
+    Example:
+        >>> rows = [{"threshold": 0.0, "p": 0.4, "r": 0.5, "f": 0.44, "kept": 10},
+        ...         {"threshold": 0.5, "p": 0.6, "r": 0.3, "f": 0.4, "kept": 4}]
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "curve.png"
+        >>> plot_threshold_curve({"ner": rows}, out, title="re3d")
+        >>> out.stat().st_size > 1000
+        True
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    for task, rows in curves.items():
+        recall = [100 * row["r"] for row in rows]
+        precision = [100 * row["p"] for row in rows]
+        ax.plot(recall, precision, marker="o", label=TITLES.get(task, task))
+        for row, x, y in zip(rows, recall, precision):
+            ax.annotate(f"{row['threshold']:g}", (x, y), xytext=(3, 3),
+                        textcoords="offset points", fontsize=7)
+    ax.set_xlabel("recall (%)")
+    ax.set_ylabel("precision (%)")
+    ax.set_title(f"{title}: precision and recall over the score threshold".strip(": "),
+                 loc="left", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    with atomic_output(path, "wb") as handle:
+        fig.savefig(handle, format="png", dpi=110)
+    plt.close(fig)

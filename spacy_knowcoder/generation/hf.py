@@ -32,9 +32,11 @@ _HUB_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0
 class ModelSource(NamedTuple):
     """Where a model comes from.
 
-    kind (str): "dir" (local HF directory), "gguf" (local .gguf file), "hub" or
+    kind (str): "dir" (local HF directory), "gguf" (local .gguf file), "hub",
+        "shipped" (a model shipped in this package, ``spacy_knowcoder.models``) or
         "endpoint" (an OpenAI-compatible server URL, see ``openai``).
-    location (str): The directory, the .gguf file's directory, or the hub id.
+    location (str): The directory, the .gguf file's directory, the hub id, the
+        shipped model's name or the URL.
     gguf_file (Optional[str]): The .gguf file name for kind "gguf".
     """
 
@@ -44,7 +46,13 @@ class ModelSource(NamedTuple):
 
 
 def resolve_model_source(model: Union[str, Path]) -> ModelSource:
-    """Decide whether ``model`` is a local directory, a .gguf file or a hub id.
+    """Decide what a ``model`` setting names: the one place that does.
+
+    In this order: an ``http(s)://`` URL is a server; a shipped model's name
+    ("knowcoder-smol") is that model unless a local path of the same name
+    exists; an existing directory or ``.gguf`` file is local; anything else that
+    looks like ``org/name`` is a hub id. The component, the spacy-llm model,
+    ``load_generator`` and ``knowcoder prepare-model`` all ask here.
 
     model (Union[str, Path]): Path or hub id.
     RETURNS (ModelSource): The resolved source.
@@ -58,6 +66,10 @@ def resolve_model_source(model: Union[str, Path]) -> ModelSource:
     text = str(model)
     if text.startswith(("http://", "https://")):
         return ModelSource("endpoint", text)
+    from ..models import is_shipped_name
+
+    if is_shipped_name(text):
+        return ModelSource("shipped", text)
     path = Path(text).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
@@ -115,10 +127,12 @@ def resolve_device(device: str) -> str:
 def load_model_and_tokenizer(
     model: Union[str, Path], device: str = "cpu", dtype: str = "auto"
 ) -> Tuple[Any, Any]:
-    """Load a causal LM and its tokenizer from a directory, hub id or .gguf file.
+    """Load a causal LM and its tokenizer from a directory, hub id, .gguf file or
+    shipped model's name.
 
     A .gguf file is dequantized (``GgufConfig(dequantize=True)``), so the model
-    can be saved and trained like any other.
+    can be saved and trained like any other; a shipped model is its prepared
+    base with its adapter merged in (``shipped.load_shipped``).
 
     model (Union[str, Path]): The model source.
     device (str): "cpu", "cuda", "cuda:N", "mps" or "auto".
@@ -134,6 +148,13 @@ def load_model_and_tokenizer(
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     source = resolve_model_source(model)
+    if source.kind == "shipped":
+        from .shipped import load_shipped
+
+        return load_shipped(source.location, device, dtype)
+    if source.kind == "endpoint":
+        raise ValueError(Errors.E103.format(model=str(model), reason=(
+            "it is a server URL, which is used through load_generator, not loaded locally")))
     device = resolve_device(device)
     kwargs: dict = {"dtype": resolve_dtype(dtype, device)}
     if source.kind == "gguf":

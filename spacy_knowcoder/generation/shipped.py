@@ -12,7 +12,7 @@ peft and merged, and the result runs like any HF model.
 engine can load (``knowcoder prepare-model DIR --source knowcoder-smol``).
 
 Example:
-    >>> gen = shipped_generator("knowcoder-smol", GenerationSettings())  # doctest: +SKIP
+    >>> model, tokenizer = load_shipped("knowcoder-smol")  # doctest: +SKIP
     >>> base_dir("smollm2-135m").parent.name
     'models'
 """
@@ -23,7 +23,6 @@ from typing import Any, Callable, Dict, Tuple, Union
 
 from ..errors import Errors, Warnings, warn
 from ..models import ADAPTER_WEIGHTS, ShippedModel, get_shipped_model
-from .base import GenerationSettings
 from .embedded import EMBEDDED_BASES, EmbeddedBase
 from .preparation import is_complete, prepare_model, read_marker
 
@@ -156,24 +155,6 @@ def _warn_if_other_source(model: ShippedModel, base: Path) -> None:
             name=model.name, base=model.base, path=str(base),
             expected=f"{model.base_source.get('name')} (sha256 {expected[:12]}...)",
             found=f"{source.get('name')} (sha256 {source['sha256'][:12]}...)"))
-
-
-def shipped_generator(name: str, settings: GenerationSettings) -> Any:
-    """An HFGenerator over a shipped model.
-
-    name (str): The shipped model's name.
-    settings (GenerationSettings): Decoding settings (device and dtype used).
-    RETURNS (HFGenerator): The generator.
-
-    Example:
-        >>> gen = shipped_generator("knowcoder-smol", GenerationSettings())  # doctest: +SKIP
-    """
-    from .hf import HFGenerator
-
-    lm, tokenizer = load_shipped(name, settings.device, settings.dtype)
-    generator = HFGenerator.from_objects(lm, tokenizer, settings)
-    generator.name = name
-    return generator
 
 
 def merged_source(name: str) -> Dict[str, Any]:

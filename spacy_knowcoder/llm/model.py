@@ -1,7 +1,9 @@
 """A local transformers model for spacy-llm's ``llm`` component (``spacy_knowcoder.HF.v1``).
 
 spacy-llm's own Hugging Face wrappers accept only a fixed list of hub names. This
-model runs any local HF directory, hub id or ``.gguf`` file with the project's
+model runs every model the ``knowcoder`` component runs, by the same names (a
+shipped model such as ``knowcoder-smol``, a local HF directory, hub id or
+``.gguf`` file; ``hf.resolve_model_source`` decides) with the project's
 ``HFGenerator``: greedy, batched across *all* prompts of a batch of docs, left
 padded, stopping as soon as the ``results = [...]`` list closes.
 
@@ -23,6 +25,7 @@ from spacy_llm.registry import registry
 
 from ..generation.base import GenerationSettings
 from ..generation.hf import HFGenerator, resolve_model_source
+from ..generation.loading import load_tokenizer
 
 MODEL_NAME = "spacy_knowcoder.HF.v1"
 TOKEN_COUNTER_NAME = "spacy_knowcoder.TokenCounter.v1"
@@ -32,7 +35,7 @@ _LOADED: Dict[Tuple[str, str, int, int, str, str], HFGenerator] = {}
 class KnowCoderHF:
     """Complete spacy-llm's nested prompts with a local causal LM.
 
-    model (str): Local HF directory, hub id or .gguf file.
+    model (str): Shipped model's name, local HF directory, hub id or .gguf file.
     settings (GenerationSettings): max_new_tokens, batch_size, device, dtype.
     context_length (Optional[int]): Prompt budget for sharding; default: the
         model's context minus ``settings.max_new_tokens``.
@@ -84,7 +87,7 @@ def make_hf_model(
 ) -> KnowCoderHF:
     """Build the local model for spacy-llm.
 
-    model (str): Local HF directory, hub id or .gguf file.
+    model (str): Shipped model's name, local HF directory, hub id or .gguf file.
     max_new_tokens (int): Most tokens per answer (the reference uses 640).
     batch_size (int): Prompts decoded together.
     device (str): "cpu", "cuda", "cuda:N", "mps" or "auto".
@@ -104,7 +107,8 @@ def make_token_counter(model: str) -> "TokenCounter":
     spacy-llm's default estimator counts whitespace-separated words, which
     undercounts code prompts by a factor of two or more.
 
-    model (str): A local HF directory or hub id (only its tokenizer is loaded).
+    model (str): A shipped model's name, local HF directory, hub id or .gguf
+        file (only its tokenizer is loaded).
     RETURNS (TokenCounter): Callable counting the tokens of a string.
     """
     return TokenCounter(model)
@@ -120,8 +124,6 @@ class TokenCounter:
 
     def __call__(self, text: str) -> int:
         if self._tokenizer is None:
-            from transformers import AutoTokenizer
-
-            self._tokenizer = AutoTokenizer.from_pretrained(self.model)
+            self._tokenizer = load_tokenizer(self.model)
         ids: List[int] = self._tokenizer(text, add_special_tokens=True)["input_ids"]
         return len(ids)

@@ -272,6 +272,11 @@ class SchemaLibrary:
         names = self._names()
         return {names[key]: label for key, label in self._labels().items()}
 
+    @property
+    def label_overrides(self) -> Dict[str, str]:
+        """The labels set by ``set_labels`` (class name -> label), as ``to_dict`` saves them."""
+        return dict(self._label_overrides)
+
     def set_labels(self, mapping: Mapping[str, str]) -> None:
         """Override spaCy labels by class name; an unknown class raises E200.
 

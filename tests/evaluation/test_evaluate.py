@@ -74,6 +74,32 @@ def test_evaluate_real_model_and_recompute_from_predictions(smollm2_dir, dataset
     assert json.loads(rescored.read_text())["metrics"] == scores["metrics"]
 
 
+@pytest.mark.model
+def test_evaluate_with_typing_by_score_reports_the_threshold_curve(smollm2_dir, dataset,
+                                                                    tmp_path):
+    data, labels = dataset
+    out = tmp_path / "eval"
+    result = invoke("evaluate", smollm2_dir, data, labels, "--output", out, "--tasks", "ner",
+                    "--max-new-tokens", 24, "--typing", "score")
+    assert result.exit_code == 0, result.output
+    assert "precision and recall over the score threshold" in result.output
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["settings"] == {"typing": "score"}
+    curve = scores["threshold_curve"]["ner"]
+    assert [row["threshold"] for row in curve] == [round(0.1 * i, 1) for i in range(10)]
+    assert curve[0]["f"] == scores["metrics"]["ner_strict"]["f"]
+    assert [row["kept"] for row in curve] == sorted((row["kept"] for row in curve), reverse=True)
+    predictions = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    scored = [e["score"] for p in predictions for e in p["entities"]]
+    assert scored and all(0 < s <= 1 for s in scored)
+    assert (out / "threshold_curve.png").stat().st_size > 1000
+    # The same scores and curve come back from the predictions file alone.
+    rescored = tmp_path / "rescored.json"
+    assert invoke("score", data, out / "predictions.jsonl", labels, "--tasks", "ner",
+                  "--output", rescored).exit_code == 0
+    assert json.loads(rescored.read_text())["threshold_curve"] == scores["threshold_curve"]
+
+
 def _write(path, lines):
     path.write_text("".join(lines))
     return path

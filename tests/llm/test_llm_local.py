@@ -80,7 +80,8 @@ def test_llm_pipeline_matches_the_knowcoder_component(smollm2_dir, assert_valid_
         "model": str(smollm2_dir), "schema": SCHEMA, "tasks": ["ner", "re", "ed", "eae"],
         "max_new_tokens": MAX_NEW_TOKENS, "batch_size": 8, "store_completions": True,
         # spacy-llm models get prompt strings only, so the llm path is unconstrained
-        "constrained": False,
+        # and keeps the generated classes (no token scores for typing = "score")
+        "constrained": False, "typing": "generate",
         # the two paths batch prompts differently: identical outputs in float32 only
         # (tests/generation/test_bf16_agreement.py)
         "dtype": "float32"})
