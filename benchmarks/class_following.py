@@ -111,7 +111,7 @@ def run_set(model: str, name: str, args: argparse.Namespace) -> Dict[str, Any]:
             counts = scored_states[job.doc_index].diagnostics.setdefault(
                 "typing", new_typing_counts())
             clock = time.perf_counter()
-            stage.retype(generator, job.task, job.prompt, list(job.classes), result,
+            stage.retype(generator, job.task, job.prompt, list(job.classes), [result],
                          lambda job=job: extractor.content_free_prompt(job),
                          job.extraction.locates, counts)
             seconds["retype"] += time.perf_counter() - clock

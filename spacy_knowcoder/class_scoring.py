@@ -25,7 +25,8 @@ token scores (a served or spacy-llm model).
 Example:
     >>> stage = ClassScoring(calibrate=True, threshold=0.0)  # doctest: +SKIP
     >>> result = extractor.parse(job, completion)  # doctest: +SKIP
-    >>> stage.retype(generator, job, result, extractor.content_free_prompt(job), counts)  # doctest: +SKIP
+    >>> stage.retype(generator, "ner", job.prompt, list(job.classes), [result],
+    ...              lambda: cf_prompt, job.extraction.locates, counts)  # doctest: +SKIP
 """
 import math
 from collections import Counter, OrderedDict
@@ -113,35 +114,39 @@ class ClassScoring:
         self._content_free: "OrderedDict[tuple, List[float]]" = OrderedDict()
 
     def retype(self, generator: Any, task: str, prompt: str, classes: Sequence[str],
-               result: ParseResult, content_free_prompt: Callable[[], str],
-               in_text: Callable[[Item], bool], counts: Dict[str, int]) -> ParseResult:
+               results: Sequence[ParseResult], content_free_prompt: Callable[[], str],
+               in_text: Callable[[Item], bool], counts: Dict[str, int]) -> None:
         """Choose each item's class among ``classes`` by score; set ``item.score``.
 
+        ``results`` are the answers for one window of text: one prompt's, or
+        those of several prompts that split the candidates (``split_selection``),
+        typed together against ``prompt``, which shows all their classes. A
+        mention two of them found becomes one item.
+
         generator (Generator): The model; it needs ``score_continuations``.
-        task (str): The prompt's task.
-        prompt (str): The prompt the items answer.
-        classes (Sequence[str]): The candidate class names, in prompt order.
-        result (ParseResult): The parsed answer; its items are replaced in place.
-        content_free_prompt (Callable[[], str]): The same prompt with the
-            content-free sentence (asked for only when calibrating, once per schema).
+        task (str): The prompts' task.
+        prompt (str): The prompt the items are scored under.
+        classes (Sequence[str]): Its candidate class names, in prompt order.
+        results (Sequence[ParseResult]): The parsed answers; items replaced in place.
+        content_free_prompt (Callable[[], str]): ``prompt`` with the content-free
+            sentence (asked for only when calibrating, once per schema).
         in_text (Callable[[Item], bool]): Whether an item's mentions occur in the text.
         counts (Dict[str, int]): The doc's typing counters (``COUNTERS``), updated.
-        RETURNS (ParseResult): ``result``.
         """
-        items = result.items
+        items = [item for result in results for item in result.items]
         if task not in SCORED_TASKS or not items:
-            return result
+            return
         if getattr(generator, "score_continuations", None) is None:
             counts["no_model_scores"] += len(items)
-            return result
+            return
         if len(classes) < 2:
             counts["one_class"] += len(items)
-            return result
+            return
         placed = [item for item in items if in_text(item)]
         counts["not_in_text"] += len(items) - len(placed)
         unique = list({render_as(item, ""): item for item in placed}.values())
         if not unique:
-            return result
+            return
         raw, offsets = self.class_scores(generator, task, prompt, classes, unique,
                                          content_free_prompt)
         chosen: Dict[str, tuple] = {}
@@ -149,8 +154,7 @@ class ClassScoring:
             probabilities = softmax([score - offset for score, offset in zip(row, offsets)])
             best = max(range(len(classes)), key=probabilities.__getitem__)
             chosen[render_as(item, "")] = (classes[best], probabilities[best])
-        result.items = self._apply(items, chosen, counts)
-        return result
+        self._apply(results, chosen, counts)
 
     def class_scores(self, generator: Any, task: str, prompt: str, classes: Sequence[str],
                      items: Sequence[Item], content_free_prompt: Callable[[], str]
@@ -172,30 +176,31 @@ class ClassScoring:
         raw = [flat[k * width:(k + 1) * width] for k in range(len(items))]
         return raw, self._offsets(generator, task, classes, content_free_prompt)
 
-    def _apply(self, items: List[Item], chosen: Dict[str, tuple],
-               counts: Dict[str, int]) -> List[Item]:
+    def _apply(self, results: Sequence[ParseResult], chosen: Dict[str, tuple],
+               counts: Dict[str, int]) -> None:
         """Replace classes and scores; merge duplicates the new classes create."""
-        keep_per_key = _most_per_class(items)
-        kept: List[Item] = []
+        keep_per_key = _most_per_class([item for r in results for item in r.items])
         seen: Counter = Counter()
-        for item in items:
-            key = render_as(item, "")
-            if key not in chosen:
-                kept.append(item)
-                continue
-            class_name, score = chosen[key]
-            if class_name != item.class_name:
-                counts["changed"] += 1
-            counts["scored"] += 1
-            if score < self.threshold:
-                counts["below_threshold"] += 1
-                continue
-            if seen[key] >= keep_per_key[key]:
-                counts["merged"] += 1
-                continue
-            seen[key] += 1
-            kept.append(replace(item, class_name=class_name, score=round(score, 6)))
-        return kept
+        for result in results:
+            kept: List[Item] = []
+            for item in result.items:
+                key = render_as(item, "")
+                if key not in chosen:
+                    kept.append(item)
+                    continue
+                class_name, score = chosen[key]
+                if class_name != item.class_name:
+                    counts["changed"] += 1
+                counts["scored"] += 1
+                if score < self.threshold:
+                    counts["below_threshold"] += 1
+                    continue
+                if seen[key] >= keep_per_key[key]:
+                    counts["merged"] += 1
+                    continue
+                seen[key] += 1
+                kept.append(replace(item, class_name=class_name, score=round(score, 6)))
+            result.items = kept
 
     def _offsets(self, generator: Any, task: str, classes: Sequence[str],
                  content_free_prompt: Callable[[], str]) -> List[float]:

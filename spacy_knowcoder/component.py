@@ -412,30 +412,52 @@ class KnowCoder(Pipe):
         for task in self.tasks:
             jobs = extractor.jobs(task, states)
             completions = generate_for_jobs(self.generator, jobs)
-            for job, completion in zip(jobs, completions):
-                state = states[job.doc_index]
-                result = extractor.parse(job, completion)
-                if self.class_scoring is not None:
-                    self._retype(job, result, state)
-                extractor.place(job, completion, result, state)
+            results = [extractor.parse(job, c) for job, c in zip(jobs, completions)]
+            if self.class_scoring is not None:
+                self._retype(jobs, results, states)
+            for job, completion, result in zip(jobs, completions, results):
+                extractor.place(job, completion, result, states[job.doc_index])
         for doc, state in zip(docs, states):
             extractor.finish(doc, state)
         warn_dropped(docs)
         return docs
 
-    def _retype(self, job: PromptJob, result: ParseResult, state: DocState) -> None:
+    def _retype(self, jobs: List[PromptJob], results: List[ParseResult],
+                states: List[DocState]) -> None:
         """Choose each item's class by the model's scores (``typing = "score"``).
 
-        A model without token scores (a served model) keeps the generated classes,
-        counted as ``no_model_scores`` in the diagnostics: with ``score`` as the
-        default, a warning would fire for every such pipeline.
+        The prompts of one window (several when a selection policy split the
+        candidates, e.g. one class per prompt) are typed together against one
+        prompt with all their classes, when it fits the model's context;
+        otherwise each prompt on its own. A model without token scores (a
+        served model) keeps the generated classes, counted as
+        ``no_model_scores`` in the diagnostics: with ``score`` as the default, a
+        warning would fire for every such pipeline.
         """
         assert self.class_scoring is not None
-        generator = self.generator
-        counts = state.diagnostics["typing"]
-        self.class_scoring.retype(
-            generator, job.task, job.prompt, list(job.classes), result,
-            lambda: self.extractor.content_free_prompt(job), job.extraction.locates, counts)
+        generator, extractor = self.generator, self.extractor
+        windows: Dict[int, List[int]] = {}
+        for i, job in enumerate(jobs):
+            windows.setdefault(id(job.extraction), []).append(i)
+        for indices in windows.values():
+            groups = [indices]
+            if len(indices) > 1 and not self._fits(extractor.typing_job(
+                    [jobs[i] for i in indices]).prompt):
+                groups = [[i] for i in indices]
+            for group in groups:
+                job = extractor.typing_job([jobs[i] for i in group])
+                self.class_scoring.retype(
+                    generator, job.task, job.prompt, list(job.classes),
+                    [results[i] for i in group],
+                    lambda job=job: extractor.content_free_prompt(job),
+                    job.extraction.locates, states[job.doc_index].diagnostics["typing"])
+
+    def _fits(self, prompt: str) -> bool:
+        """Whether a prompt plus a scored item fits the model's context."""
+        counter = getattr(self.generator, "count_tokens", None)
+        if counter is None:
+            return True
+        return counter(prompt) + FRAME_TOKENS < self.generator.max_context
 
     @property
     def extractor(self) -> Extractor:

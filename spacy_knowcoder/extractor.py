@@ -174,6 +174,23 @@ class Extractor:
         """The items of a completion (checked against the job's classes), not placed yet."""
         return parse_completion(completion, job.task, job.classes, job.argument_classes)
 
+    def typing_job(self, jobs: Sequence[PromptJob]) -> PromptJob:
+        """One job whose prompt shows every class the given jobs show.
+
+        The jobs are one task's prompts for one window (several when a selection
+        policy split the candidates); the typing stage scores their items
+        against this prompt, so a class competes with the classes of the other
+        prompts too. One job is returned as it is.
+        """
+        if len(jobs) == 1:
+            return jobs[0]
+        first = jobs[0]
+        section = _SECTIONS[first.task]
+        shown = {t.class_name for job in jobs for t in getattr(job.schema, section)}
+        union = Schema(**{section: tuple(t for t in getattr(self.schema, section)
+                                         if t.class_name in shown)})
+        return self._job(first.doc_index, first.task, first.extraction, union, first.triggers)
+
     def content_free_prompt(self, job: PromptJob) -> str:
         """``job.prompt`` with the content-free sentence (``class_scoring.CONTENT_FREE_TEXT``)."""
         query = render_query(job.task, job.schema, CONTENT_FREE_TEXT, triggers=job.triggers,
@@ -235,6 +252,10 @@ class Extractor:
             existing = doc._.get(EVENTS)
             events = existing + [e for e in events if e not in existing]
         doc._.set(EVENTS, events)
+
+
+#: The schema section of each task's candidate classes.
+_SECTIONS = {"ner": "entities", "re": "relations", "ed": "events", "eae": "events"}
 
 
 def classes_for(task: str, schema: Schema) -> dict[str, Sequence[str]]:

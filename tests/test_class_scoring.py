@@ -46,8 +46,8 @@ def _table(**scores: float) -> Dict[str, float]:
 def _retype(stage: ClassScoring, scorer, items, classes=CLASSES, in_text=lambda item: True):
     counts = new_typing_counts()
     result = ParseResult(items=list(items), complete=True)
-    stage.retype(scorer, "ner", "prompt\n", classes, result, lambda: "cf prompt\n", in_text,
-                 counts)
+    stage.retype(scorer, "ner", "prompt\n", classes, [result], lambda: "cf prompt\n",
+                 in_text, counts)
     return result.items, counts
 
 
@@ -91,6 +91,20 @@ def test_one_mention_typed_twice_becomes_one_item_two_occurrences_stay() -> None
     assert counts["merged"] == 1
     items, _ = _retype(ClassScoring(), scorer, [EntityItem("Person", "X")] * 2)
     assert len(items) == 2
+
+
+def test_split_prompts_of_one_window_are_typed_together() -> None:
+    """One class per prompt: the Person prompt and the City prompt both wrote "X"."""
+    scorer = TableScorer(_table(Person_X=-4.0, City_X=-1.0, Person_Ann=-1.0, City_Ann=-6.0,
+                                cf_Person=0.0, cf_City=0.0))
+    asked_person = ParseResult(items=[EntityItem("Person", "X"), EntityItem("Person", "Ann")])
+    asked_city = ParseResult(items=[EntityItem("City", "X")])
+    counts = new_typing_counts()
+    ClassScoring().retype(scorer, "ner", "prompt\n", CLASSES, [asked_person, asked_city],
+                          lambda: "cf prompt\n", lambda item: True, counts)
+    assert [(i.text, i.class_name) for i in asked_person.items] == [("X", "City"),
+                                                                     ("Ann", "Person")]
+    assert asked_city.items == [] and counts["merged"] == 1
 
 
 def test_what_the_stage_leaves_as_generated_is_counted() -> None:
@@ -185,6 +199,22 @@ def test_relations_are_scored_over_the_found_pair(shipped_home) -> None:
     for relation in doc._.relations:
         assert relation["label"] in ("work for", "born in")
         assert 0 < relation["score"] <= 1
+
+
+@pytest.mark.model
+def test_one_class_per_prompt_is_typed_over_all_classes(shipped_home) -> None:
+    """split_selection(budget=1) asks one class per prompt; typing compares all of them."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("knowcoder", config={
+        "schema": SCHEMA, "dtype": "float32",
+        "selection": {"@misc": "spacy_knowcoder.split_selection.v1", "budget": 1}})
+    doc = nlp("Barack Obama was born in Honolulu.")
+    typing = doc._.knowcoder_diagnostics["typing"]
+    assert typing["one_class"] == 0 and typing["scored"] >= len(doc.spans["knowcoder"]) > 0
+    assert all(0 < s <= 1 for s in doc.spans["knowcoder"].attrs["scores"])
+    # each mention once, however many one-class prompts wrote it
+    spans = [(s.start_char, s.end_char) for s in doc.spans["knowcoder"]]
+    assert len(spans) == len(set(spans))
 
 
 @pytest.mark.model

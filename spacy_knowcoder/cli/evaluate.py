@@ -25,6 +25,12 @@ from ..evaluation.metrics import TASK_METRICS
 _FAILURES = (OSError, ValueError, RuntimeError)
 
 
+def _split_selection(budget: Optional[int]) -> Optional[Dict[str, Any]]:
+    if budget is None:
+        return None
+    return {"@misc": "spacy_knowcoder.split_selection.v1", "budget": budget}
+
+
 def _settings(**values: Any) -> Dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
@@ -56,6 +62,9 @@ def evaluate_cli(
     threshold: Optional[float] = typer.Option(None, "--threshold", min=0.0, max=1.0,
                                               help="With --typing score: drop items "
                                               "scored below this."),
+    split: Optional[int] = typer.Option(None, "--split", min=1, help="Split the candidate "
+                                        "classes into prompts of at most this many "
+                                        "(1: one class per prompt; split_selection)."),
 ) -> None:
     """Predict a benchmark dataset and score the predictions."""
     from ..evaluation.evaluate import PREDICTIONS, SCORES, evaluate_dataset
@@ -63,8 +72,9 @@ def evaluate_cli(
     try:
         scores = evaluate_dataset(model, data, labels, output, limit=limit, tasks=_tasks(tasks),
                                   batch_size=batch_size, max_new_tokens=max_new_tokens,
-                                  name=name, settings=_settings(typing=typing,
-                                                                threshold=threshold))
+                                  name=name, settings=_settings(
+                                      typing=typing, threshold=threshold,
+                                      selection=_split_selection(split)))
     except _FAILURES as err:
         msg.fail(str(err), exits=1)
     print_scores(scores)

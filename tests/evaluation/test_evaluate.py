@@ -80,11 +80,12 @@ def test_evaluate_with_typing_by_score_reports_the_threshold_curve(smollm2_dir, 
     data, labels = dataset
     out = tmp_path / "eval"
     result = invoke("evaluate", smollm2_dir, data, labels, "--output", out, "--tasks", "ner",
-                    "--max-new-tokens", 24, "--typing", "score")
+                    "--max-new-tokens", 24, "--typing", "score", "--split", 1)
     assert result.exit_code == 0, result.output
     assert "precision and recall over the score threshold" in result.output
     scores = json.loads((out / "scores.json").read_text())
-    assert scores["settings"] == {"typing": "score"}
+    assert scores["settings"] == {"typing": "score", "selection": {
+        "@misc": "spacy_knowcoder.split_selection.v1", "budget": 1}}
     curve = scores["threshold_curve"]["ner"]
     assert [row["threshold"] for row in curve] == [round(0.1 * i, 1) for i in range(10)]
     assert curve[0]["f"] == scores["metrics"]["ner_strict"]["f"]
