@@ -148,14 +148,23 @@ class ContinuationScorer:
         first = torch.log_softmax(logits[0, -1].float(), dim=-1)
         n_context = past_length + len(context)
         longest = max(len(row) for row in continuations)
-        window = getattr(self.model.config, "sliding_window", None)
-        if not self.tree or (isinstance(window, int) and n_context + longest > window):
+        if not self._tree_fits(n_context + longest):
             scores: List[float] = []
             for start in range(0, len(continuations), self.rows_per_batch):
                 rows = continuations[start:start + self.rows_per_batch]
                 scores.extend(self._score_rows(cache, n_context, first, rows))
             return scores
         return self._score_tree(cache, n_context, first, continuations)
+
+    def _tree_fits(self, length: int) -> bool:
+        """Whether the tree path computes what the model computes for ``length`` tokens:
+        no sliding window shorter than that, and an attention that takes a custom
+        4D mask (sdpa or eager; flash attention does not)."""
+        config = self.model.config
+        window = getattr(config, "sliding_window", None)
+        attention = getattr(config, "_attn_implementation", "sdpa") or "sdpa"
+        return (self.tree and not (isinstance(window, int) and length > window)
+                and attention in ("sdpa", "eager"))
 
     def _score_tree(self, cache: Any, n_context: int, first: Any,
                     rows: Sequence[Sequence[int]]) -> List[float]:

@@ -76,3 +76,22 @@ def test_continuation_ids_follow_the_joint_tokenization(hf_generator: HFGenerato
     before = tokenizer(context, add_special_tokens=False)["input_ids"]
     assert tokenizer(context + '\tPerson("Ann")', add_special_tokens=False)["input_ids"] == \
         before + ids
+
+
+def test_gemma_sliding_window_short_and_long_prompts_agree(gemma3_dir) -> None:
+    """Gemma 3 attends locally (a 512-token window) in most layers: a prompt within the
+    window takes the tree path, a longer one the padded rows; both are exact."""
+    gemma = HFGenerator(gemma3_dir, GenerationSettings(dtype="float32"))
+    window = gemma.model.config.sliding_window
+    many = schema_from_dict({"entities": {f"kind {i}": f"A thing of kind {i}, which is "
+                                          "described at some length here." for i in range(40)}})
+    long_prompt = wrap_query(render_query("ner", many, "Ann met Bob.")) + RESULTS_OPEN
+    assert gemma.count_tokens(PROMPT) < window < gemma.count_tokens(long_prompt)
+    for prompt in (PROMPT, long_prompt):
+        ids = gemma.encode(prompt)
+        suffix = split_prompt(prompt)[1]
+        rows = ['\tPerson("Ann")', '\tKind0("Bob")']
+        expected = [score_reference(gemma.model, ids + continuation_ids(gemma.tokenizer,
+                                                                         suffix, row), len(ids))
+                    for row in rows]
+        assert gemma.score_continuations(prompt, rows) == pytest.approx(expected, abs=2e-3)
