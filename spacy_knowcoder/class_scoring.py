@@ -31,7 +31,7 @@ Example:
 import math
 from collections import Counter, OrderedDict
 from dataclasses import replace
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from .errors import Errors
 from .parsing import EntityItem, Item, ParseResult, RelationItem
@@ -207,7 +207,7 @@ class ClassScoring:
         if not self.calibrate:
             return [0.0] * len(classes)
         prompt = content_free_prompt()
-        key = (prompt, tuple(classes))
+        key = (id(generator), prompt, tuple(classes))  # offsets belong to one model
         found = self._content_free.get(key)
         if found is None:
             found = generator.score_continuations(
@@ -233,21 +233,3 @@ def _most_per_class(items: Sequence[Item]) -> Counter:
         most[key] = max(most[key], count)
     return most
 
-
-def typing_note(counts: Optional[Dict[str, int]]) -> Optional[str]:
-    """A one-line summary of why items kept their generated class, for reports.
-
-    Example:
-        >>> typing_note({"one_class": 2, "no_model_scores": 0, "not_in_text": 0})
-        '2 items kept their generated class: the prompt had one candidate class'
-    """
-    if not counts:
-        return None
-    reasons = [("one_class", "the prompt had one candidate class"),
-               ("no_model_scores", "the model gives no token scores"),
-               ("not_in_text", "the mention is not in the text")]
-    parts = [(counts.get(key, 0), text) for key, text in reasons if counts.get(key, 0)]
-    if not parts:
-        return None
-    total = sum(n for n, _ in parts)
-    return f"{total} items kept their generated class: " + "; ".join(t for _, t in parts)
