@@ -59,6 +59,7 @@ DEFAULT_CONFIG: Dict[str, Any] = {
     "device": "cpu",
     "dtype": "auto",
     "constrained": True,
+    "stop_repeats": True,
     "prefix_cache": True,
     "typing": "score",
     "calibrate": True,
@@ -107,6 +108,7 @@ def make_knowcoder(
     device: str,
     dtype: str,
     constrained: bool,
+    stop_repeats: bool,
     prefix_cache: bool,
     typing: str,
     calibrate: bool,
@@ -123,7 +125,7 @@ def make_knowcoder(
     """Build the ``knowcoder`` component (see ``KnowCoder`` for the settings)."""
     settings = GenerationSettings(max_new_tokens=max_new_tokens, batch_size=batch_size,
                                   device=device, dtype=dtype, constrained=constrained,
-                                  prefix_cache=prefix_cache)
+                                  stop_repeats=stop_repeats, prefix_cache=prefix_cache)
     return KnowCoder(nlp.vocab, name=name, model=model, schema=schema,
                      schema_file=schema_file, library=library, selection=selection,
                      tasks=tasks, labels=labels, generation=settings, typing=typing,

@@ -67,6 +67,10 @@ class GenerationSettings:
         per-prompt constraints (see ``constrained.Constraint``): only candidate
         class names and roles, only mentions that occur in the text, and the
         output always parses. Switch off for the model's unconstrained output.
+    stop_repeats (bool): Under constraints, close the list (without the item)
+        when an item repeats a mention more often than the text has it, or a
+        relation a second time: such items are dropped anyway, and a model that
+        loops would otherwise decode until ``max_new_tokens``.
 
     Example:
         >>> GenerationSettings(max_new_tokens=64, batch_size=4).batch_size
@@ -81,6 +85,7 @@ class GenerationSettings:
     prefix_cache: bool = True
     prefix_cache_size: int = 4
     constrained: bool = True
+    stop_repeats: bool = True
 
     def __post_init__(self) -> None:
         _check_positive_int("max_new_tokens", self.max_new_tokens)
@@ -100,7 +105,7 @@ class GenerationSettings:
                 )
             )
         _check_positive_int("prefix_cache_size", self.prefix_cache_size)
-        for name in ("stop_at_list_end", "prefix_cache", "constrained"):
+        for name in ("stop_at_list_end", "prefix_cache", "constrained", "stop_repeats"):
             value = getattr(self, name)
             if not isinstance(value, bool):
                 raise ValueError(

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ..errors import Errors
+from ..parsing import EventItem, RelationItem, parse_completion
 from ..pycode import quote_string
 
 BASE_ENTITY = "Entity"
@@ -246,6 +247,38 @@ class ResultsGrammar:
             state = self._step(state, byte)
         return bytes(out)
 
+    def repeats_beyond_text(self, completion: bytes) -> bool:
+        """Whether the item that ``completion`` just finished is one repeat too many.
+
+        An NER or ED item may name a mention at most as often as the mention
+        occurs in the text (alignment gives each repeat the next unused
+        occurrence and drops the rest), whatever its class; a relation is worth
+        writing once. A small model that starts to loop writes such items until
+        its token budget runs out, so the decoder closes the list before it.
+
+        completion (bytes): The completion up to right after an item (from
+            ``results = [``, a primed prompt's open list included).
+        RETURNS (bool): True when the last item cannot add anything.
+
+        Example:
+            >>> g = ResultsGrammar(Constraint("ner", {"Person": ()}, text="Ann met Ann."))
+            >>> two = b'results = [\\n\\tPerson("Ann"),\\n\\tPerson("Ann")'
+            >>> g.repeats_beyond_text(two), g.repeats_beyond_text(two + b',\\n\\tPerson("Ann")')
+            (False, True)
+        """
+        if self.task == "eae":
+            return False
+        items = parse_completion((completion + CLOSE_ITEMS).decode("utf-8", "replace"),
+                                 self.task, self.roles, tuple(self.argument_names)).items
+        if not items:
+            return False
+        last = items[-1]
+        if isinstance(last, RelationItem):
+            return items.count(last) > 1
+        mention = last.trigger if isinstance(last, EventItem) else last.text
+        written = sum(1 for item in items if _mention_of(item) == mention)
+        return written > _occurrences(self.constraint.text, mention)
+
     def checkpoint(self, state: State) -> Optional[bytes]:
         """At an item boundary, the bytes that close the list right here.
 
@@ -380,6 +413,21 @@ class ResultsGrammar:
         if trie is None:
             trie = self._tries[names] = _Trie.build(sorted(names))
         return trie
+
+
+def _mention_of(item: Any) -> Optional[str]:
+    if isinstance(item, EventItem):
+        return item.trigger
+    return getattr(item, "text", None)
+
+
+def _occurrences(text: str, mention: str) -> int:
+    """How often ``mention`` occurs in ``text``, overlapping occurrences included."""
+    count, start = 0, text.find(mention)
+    while start != -1:
+        count += 1
+        start = text.find(mention, start + 1)
+    return count
 
 
 def _bind(purpose: str, name: str, ctx: tuple) -> tuple:

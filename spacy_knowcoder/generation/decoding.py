@@ -28,7 +28,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 from ..prompting import EMPTY_RESULTS  # what a row that ran out before any item returns
 from .base import truncate_completion
-from .constrained import ResultsGrammar, TokenChooser
+from .constrained import CLOSE_ITEMS, ResultsGrammar, TokenChooser
 
 
 @dataclass
@@ -54,6 +54,7 @@ class Row:
     pending: List[int] = field(default_factory=list)
     done: bool = False
     cut_off: bool = False
+    stopped_repeat: bool = False
     text: str = ""
 
 
@@ -64,13 +65,21 @@ class GreedyDecoder:
     tokenizer (PreTrainedTokenizerBase): Its tokenizer.
     stop_at_list_end (bool): End a row when its results list closes.
     chooser (Optional[TokenChooser]): Picks grammar-valid tokens for constrained rows.
+    stop_repeats (bool): Close a constrained row's list, without its last item,
+        when that item repeats a mention more often than the text has it
+        (``ResultsGrammar.repeats_beyond_text``): the loop a small model falls
+        into, which would run to the token budget and be dropped by alignment.
     """
 
     def __init__(self, model: Any, tokenizer: Any, stop_at_list_end: bool = True,
-                 chooser: Optional[TokenChooser] = None) -> None:
+                 chooser: Optional[TokenChooser] = None, stop_repeats: bool = True) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.stop_at_list_end = stop_at_list_end
+        self.stop_repeats = stop_repeats
+        #: Totals over every run: new tokens decoded, and constrained rows closed
+        #: early because an item repeated beyond the text (``stop_repeats``).
+        self.stats = {"new_tokens": 0, "repeat_stops": 0}
         self.chooser = chooser
         self.eos_ids = _eos_ids(model, tokenizer)
         self.cache_keyword = cache_keyword(model)
@@ -213,12 +222,27 @@ class GreedyDecoder:
         data = b"".join(self.chooser.token_bytes[t] or b"" for t in tokens)
         state, boundary = row.grammar.scan(row.state, data)
         assert state is not None, "only grammar-valid tokens are accepted"
+        self.stats["new_tokens"] += len(tokens)
         if boundary is not None:
-            row.boundary = (len(row.out) + boundary[0], boundary[1])
+            end = len(row.out) + boundary[0]
+            if self._repeats(row, end, data[:boundary[0]], boundary[1]):
+                row.stopped_repeat = row.done = True  # closed after the previous item
+                self.stats["repeat_stops"] += 1
+                row.new_ids.extend(tokens)
+                return
+            row.boundary = (end, boundary[1])
         row.state = state
         row.out.extend(data)
         row.new_ids.extend(tokens)
         row.done = row.grammar.is_done(state)
+
+    def _repeats(self, row: Row, end: int, data: bytes, closing: bytes) -> bool:
+        """Whether the item that ends at ``end`` repeats beyond the text."""
+        if not self.stop_repeats or closing != CLOSE_ITEMS or row.boundary is None:
+            return False
+        assert row.grammar is not None
+        completion = row.open_prefix.encode("utf-8") + bytes(row.out) + data
+        return row.grammar.repeats_beyond_text(completion)
 
     def _force(self, row: Row) -> List[int]:
         """Append the text the grammar forces, tokenized, without asking the model.
@@ -241,7 +265,10 @@ class GreedyDecoder:
     def _finish_constrained(self, row: Row) -> None:
         if not row.done and len(row.new_ids) < row.budget:
             return
-        if not row.done:  # out of tokens: close the list after the last whole item
+        if row.stopped_repeat:
+            offset, closing = row.boundary  # type: ignore[misc]
+            row.text = (bytes(row.out[:offset]) + closing).decode("utf-8", "replace")
+        elif not row.done:  # out of tokens: close the list after the last whole item
             row.cut_off = True
             if row.boundary is None:
                 row.text = "" if row.open_prefix else EMPTY_RESULTS

@@ -246,7 +246,8 @@ class HFGenerator:
             eos_token_id=tokenizer.eos_token_id,
             bos_token_id=tokenizer.bos_token_id,
         )
-        self.decoder = GreedyDecoder(model, tokenizer, settings.stop_at_list_end)
+        self.decoder = GreedyDecoder(model, tokenizer, settings.stop_at_list_end,
+                                     stop_repeats=settings.stop_repeats)
         self.continuation_scorer = ContinuationScorer(model, self.decoder.cache_keyword,
                                                       self.decoder.pad_id)
         self.prefix_cache = PrefixCache(settings.prefix_cache_size)

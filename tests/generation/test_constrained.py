@@ -164,3 +164,47 @@ def test_real_model_constrained_output_always_parses(smollm2_dir: Path) -> None:
     for out, c in zip(cut, constraints):
         check_output(out, c)
 
+
+
+def test_repeats_beyond_the_text_are_counted_per_mention_and_relation() -> None:
+    grammar = ResultsGrammar(Constraint("ner", {"A": (), "B": ()}, text="Ann met Ann and Bo."))
+    twice = b'results = [\n\tA("Ann"),\n\tB("Ann")'
+    assert not grammar.repeats_beyond_text(twice)  # "Ann" occurs twice, any class
+    assert grammar.repeats_beyond_text(twice + b',\n\tA("Ann")')
+    assert grammar.repeats_beyond_text(b'results = [\n\tA("Bo"),\n\tA("Bo")')
+    relations = ResultsGrammar(Constraint("re", {"R": ()}, text="Ann met Ann."))
+    one = b'results = [\n\tR(Entity("Ann"), Entity("Ann"))'
+    assert not relations.repeats_beyond_text(one)
+    assert relations.repeats_beyond_text(one + b',\n\tR(Entity("Ann"), Entity("Ann"))')
+
+
+@pytest.mark.model
+def test_a_looping_model_stops_at_its_first_repeat_beyond_the_text(smollm2_dir: Path) -> None:
+    """Real SmolLM2, one class per prompt (where it loops): with ``stop_repeats`` each
+    completion is the free-running one cut before its first repeat beyond the text,
+    in fewer decoded tokens."""
+    from spacy_knowcoder.prompting import render_query, wrap_query
+    from spacy_knowcoder.schema import schema_from_dict
+
+    texts = ["Barack Obama was born in Honolulu.", "Apple hired Tim Cook in Cupertino.",
+             "Angela Merkel visited Berlin on Monday.", "The Nile flows through Egypt and Sudan."]
+    schema = schema_from_dict({"entities": {"city": "A large town."}})
+    prompts = [wrap_query(render_query("ner", schema, text)) for text in texts]
+    constraints = [Constraint("ner", {"City": ()}, text=text) for text in texts]
+    runs = {}
+    for stop in (False, True):
+        generator = HFGenerator(smollm2_dir, GenerationSettings(
+            dtype="float32", max_new_tokens=48, stop_repeats=stop))
+        runs[stop] = (generator.generate(prompts, constraints=constraints),
+                      dict(generator.decoder.stats))
+    (free, free_stats), (stopped, stats) = runs[False], runs[True]
+    assert stats["repeat_stops"] >= 1 and stats["new_tokens"] < free_stats["new_tokens"]
+    for text, looped, cut in zip(texts, free, stopped):
+        items = parse_completion(looped, "ner", {"City": ()}).items
+        keep = []
+        for item in items:
+            if sum(i.text == item.text for i in keep) >= text.count(item.text):
+                break
+            keep.append(item)
+        result = parse_completion(cut, "ner", {"City": ()})
+        assert result.complete and result.items == keep, (looped, cut)
