@@ -11,8 +11,9 @@ A run over some docs has three steps:
    ``WindowExtraction`` per window, plus diagnostics).
 2. For each task in order, ``jobs(task, states)`` lists the ``PromptJob``s;
    a generator completes ``job.prompt``; ``apply(job, completion, state)``
-   parses and places the answer. EAE jobs exist only for windows with
-   confirmed triggers, so run ED before EAE.
+   parses and places the answer (or ``parse``, then ``place``, with the
+   typing stage of ``class_scoring`` in between). EAE jobs exist only for
+   windows with confirmed triggers, so run ED before EAE.
 3. ``finish(doc, state)`` writes ``doc.ents``/``doc.spans``,
    ``doc._.relations``, ``doc._.events`` and ``doc._.knowcoder_diagnostics``.
 
