@@ -40,7 +40,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from spacy_knowcoder.class_scoring import ClassScoring, new_typing_counts, softmax  # noqa: E402
+from spacy_knowcoder.class_scoring import ClassScoring, new_typing_counts  # noqa: E402
 from spacy_knowcoder.corpora.benchmark import LabelSet, read_benchmark  # noqa: E402
 from spacy_knowcoder.corpora.benchmark import read_label_file  # noqa: E402
 from spacy_knowcoder.evaluation.evaluate import load_pipeline  # noqa: E402
@@ -163,19 +163,12 @@ def swap_probe(model: str, labels: LabelSet, gold: Sequence[Dict[str, Any]],
             continue
         doc = nlp.make_doc(record["text"])
         job = extractor.jobs("ner", [extractor.start(doc, [doc[:]])])[0]
-        classes = list(job.classes)
-        texts = list(dict.fromkeys(text for text, _ in mentions))
-        raw, offsets = stage.class_scores(
-            generator, "ner", job.prompt, classes, [EntityItem(classes[0], t) for t in texts],
-            lambda: extractor.content_free_prompt(job))
-        chosen = {}
-        for text, row in zip(texts, raw):
-            calibrated = [score - offset for score, offset in zip(row, offsets)]
-            chosen[text] = label_of[classes[max(range(len(classes)), key=calibrated.__getitem__)]]
+        _, calibrated = _best_classes(stage, generator, extractor, job,
+                                      [text for text, _ in mentions])
         for text, gold_label in mentions:
             total += 1
-            follow += int(chosen[text] == carrier[gold_label])
-            by_name += int(chosen[text] == gold_label)
+            follow += int(label_of[calibrated[text]] == carrier[gold_label])
+            by_name += int(label_of[calibrated[text]] == gold_label)
     return {"swap_follows_definition": _share(follow, total),
             "swap_follows_name": _share(by_name, total)}
 
@@ -188,21 +181,28 @@ def _type_gold_spans(stage: ClassScoring, generator: Any, extractor: Any, job: A
                 if e["label"] in class_of]
     if not mentions:
         return
-    classes = list(job.classes)
-    texts = list(dict.fromkeys(text for text, _ in mentions))
-    raw, offsets = stage.class_scores(
-        generator, "ner", job.prompt, classes, [EntityItem(classes[0], t) for t in texts],
-        lambda: extractor.content_free_prompt(job))
-    best_raw = {t: classes[max(range(len(classes)), key=row.__getitem__)]
-                for t, row in zip(texts, raw)}
-    best_calibrated = {}
-    for text, row in zip(texts, raw):
-        probabilities = softmax([s - o for s, o in zip(row, offsets)])
-        best_calibrated[text] = classes[max(range(len(classes)), key=probabilities.__getitem__)]
+    best_raw, best_calibrated = _best_classes(stage, generator, extractor, job,
+                                              [text for text, _ in mentions])
     for text, gold_class in mentions:
         totals["n"] += 1
         totals["raw"] += int(best_raw[text] == gold_class)
         totals["calibrated"] += int(best_calibrated[text] == gold_class)
+
+
+def _best_classes(stage: ClassScoring, generator: Any, extractor: Any, job: Any,
+                  mentions: Sequence[str]) -> Tuple[Dict[str, str], Dict[str, str]]:
+    """The best class of each mention of ``job``'s text, by raw and by calibrated score."""
+    classes = list(job.classes)
+    texts = list(dict.fromkeys(mentions))
+    raw, offsets = stage.class_scores(
+        generator, "ner", job.prompt, classes, [EntityItem(classes[0], t) for t in texts],
+        lambda: extractor.content_free_prompt(job))
+    best_raw, best_calibrated = {}, {}
+    for text, row in zip(texts, raw):
+        calibrated = [score - offset for score, offset in zip(row, offsets)]
+        best_raw[text] = classes[max(range(len(classes)), key=row.__getitem__)]
+        best_calibrated[text] = classes[max(range(len(classes)), key=calibrated.__getitem__)]
+    return best_raw, best_calibrated
 
 
 def _f1(gold: Sequence[Dict[str, Any]], predicted: Sequence[Dict[str, Any]]) -> float:

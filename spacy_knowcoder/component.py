@@ -442,12 +442,12 @@ class KnowCoder(Pipe):
         for i, job in enumerate(jobs):
             windows.setdefault(id(job.extraction), []).append(i)
         for indices in windows.values():
-            groups = [indices]
-            if len(indices) > 1 and not self._fits(extractor.typing_job(
-                    [jobs[i] for i in indices]).prompt):
-                groups = [[i] for i in indices]
-            for group in groups:
-                job = extractor.typing_job([jobs[i] for i in group])
+            union = extractor.typing_job([jobs[i] for i in indices])
+            if len(indices) == 1 or self._fits(union.prompt):
+                groups = [(union, indices)]
+            else:
+                groups = [(jobs[i], [i]) for i in indices]
+            for job, group in groups:
                 self.class_scoring.retype(
                     generator, job.task, job.prompt, list(job.classes),
                     [results[i] for i in group],

@@ -30,7 +30,8 @@ ROWS_PER_BATCH = 32
 TREE_TOKENS = 1024
 
 
-def continuation_ids(tokenizer: Any, context: str, continuation: str) -> List[int]:
+def continuation_ids(tokenizer: Any, context: str, continuation: str,
+                     context_ids: Optional[Sequence[int]] = None) -> List[int]:
     """The token ids ``continuation`` adds to ``context`` when both are tokenized together.
 
     Tokenizers may merge across the boundary; then the continuation is
@@ -38,9 +39,12 @@ def continuation_ids(tokenizer: Any, context: str, continuation: str) -> List[in
 
     context (str): The text before (no special tokens are added).
     continuation (str): The text whose ids are wanted.
+    context_ids (Optional[Sequence[int]]): ``context`` already tokenized the same
+        way, for callers that score many continuations of one context.
     RETURNS (List[int]): Its token ids.
     """
-    before = tokenizer(context, add_special_tokens=False)["input_ids"]
+    before = (list(context_ids) if context_ids is not None
+              else tokenizer(context, add_special_tokens=False)["input_ids"])
     joined = tokenizer(context + continuation, add_special_tokens=False)["input_ids"]
     if len(joined) > len(before) and joined[:len(before)] == before:
         return list(joined[len(before):])

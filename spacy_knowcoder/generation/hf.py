@@ -367,7 +367,9 @@ class HFGenerator:
             return []
         suffix_text = split_prompt(prompt)[1]
         prefix, suffix = self.encode_split(prompt)
-        rows = [continuation_ids(self.tokenizer, suffix_text, text) for text in continuations]
+        context_ids = self.tokenizer(suffix_text, add_special_tokens=False)["input_ids"]
+        rows = [continuation_ids(self.tokenizer, suffix_text, text, context_ids)
+                for text in continuations]
         n_tokens = len(prefix) + len(suffix) + max(len(row) for row in rows)
         if n_tokens >= self.max_context:
             raise ValueError(Errors.E105.format(n_tokens=n_tokens, max_context=self.max_context))
