@@ -94,6 +94,9 @@ class Warnings(metaclass=ErrorsWithCodes):
     W251 = ("All {count} {task} sample(s) of dataset '{dataset}' are longer than "
             "max_sample_chars ({limit}), so the training data has none. Fix: raise "
             "[data] max_sample_chars, or use fewer candidate classes per prompt.")
+    W252 = ("Dropped {count} training record(s) of '{dataset}' whose text contains a "
+            "held-out record's text (held-out sets: {held_out}), so no benchmark "
+            "sentence reaches the training data.")
     # -- W300+ training (add below this line)
     W300 = ("{count} of {total} examples in '{path}' are longer than seq_length "
             "{seq_length} tokens; their response was cut to fit ({section}). Fix: raise "
@@ -373,6 +376,11 @@ class Errors(metaclass=ErrorsWithCodes):
             "now says {current}. Resuming would mix two different runs. Fix: restore "
             "the old value, or use a new output_dir (or delete the checkpoints) to start "
             "over.")
+    E316 = ("[sft] init_adapter '{path}' cannot start this run: {reason}. Expected a "
+            "LoRA adapter folder (adapter_config.json + weights, such as "
+            "spacy_knowcoder/models/knowcoder-smol) trained on the same base with the "
+            "same lora_r and lora_target_modules. Fix [sft] init_adapter, or set it to "
+            "\"\" to start from fresh adapters.")
     # -- E350+ spacy-llm (add below this line)
     E350 = ("The spacy-llm task got tasks {tasks}: 'eae' needs the triggers that 'ed' "
             "finds, which takes a second round of prompts, and a spacy-llm component "

@@ -197,6 +197,10 @@ class SFTSettings(TrainSettings):
         forward skips casting the weights every step, and the adapter learns on
         the weights it will run on at inference). The adapters and their
         optimizer states stay float32.
+    init_adapter (str): A LoRA adapter to start from instead of fresh adapters
+        (for example the shipped ``spacy_knowcoder/models/knowcoder-smol``), so
+        a run can go on from the shipped model when its checkpoints are gone;
+        "" starts fresh. Its r and target modules must match.
     """
 
     lr: float = 3e-4
@@ -209,6 +213,7 @@ class SFTSettings(TrainSettings):
     lora_target_modules: List[str] = field(default_factory=lambda: list(LLAMA_LINEAR_MODULES))
     share_prefix: bool = False
     base_dtype: str = "float32"
+    init_adapter: str = ""
 
     def check(self, section: str, where: str) -> None:
         super().check(section, where)
@@ -219,6 +224,9 @@ class SFTSettings(TrainSettings):
                  self.base_dtype)
         _require(self.method in ("lora", "full"), section, "method", where, "'lora' or 'full'",
                  self.method)
+        _require(not self.init_adapter or self.method == "lora", section, "init_adapter", where,
+                 "\"\" with method = 'full' (an adapter starts only a LoRA run)",
+                 self.init_adapter)
         _require(self.lora_r > 0, section, "lora_r", where, "an integer > 0", self.lora_r)
         _require(0 <= self.lora_dropout < 1, section, "lora_dropout", where, "a number in [0, 1)",
                  self.lora_dropout)

@@ -17,6 +17,7 @@ Example:
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional
 
+from spacy_knowcoder.errors import Errors
 from spacy_knowcoder.fileio import atomic_directory
 
 from .config import SFTSettings, TrainingConfig
@@ -45,17 +46,36 @@ def fingerprint(settings: SFTSettings, world_size: int) -> Dict[str, Any]:
             "data": str(settings.data), "data_sha256": file_sha256(settings.data),
             "max_steps": settings.max_steps, "world_size": world_size,
             "method": settings.method, "lora_r": settings.lora_r, "model": str(settings.model),
-            "share_prefix": settings.share_prefix}
+            "share_prefix": settings.share_prefix, "init_adapter": settings.init_adapter}
 
 
 def add_lora(model: Any, settings: SFTSettings) -> Any:
-    """Wrap a causal LM with peft LoRA adapters on the configured linear layers."""
+    """Wrap a causal LM with peft LoRA adapters on the configured linear layers
+    (fresh, or trainable copies of ``settings.init_adapter``)."""
     from peft import LoraConfig, TaskType, get_peft_model
 
+    if settings.init_adapter:
+        return _continue_adapter(model, settings)
     config = LoraConfig(task_type=TaskType.CAUSAL_LM, r=settings.lora_r, lora_alpha=settings.lora_alpha,
                         lora_dropout=settings.lora_dropout, target_modules=list(settings.lora_target_modules),
                         bias="none")
     return get_peft_model(model, config)
+
+
+def _continue_adapter(model: Any, settings: SFTSettings) -> Any:
+    """The model with ``settings.init_adapter`` loaded trainable (E316 on a mismatch)."""
+    from peft import PeftConfig, PeftModel
+
+    path = Path(settings.init_adapter)
+    if not (path / "adapter_config.json").is_file():
+        raise ValueError(Errors.E316.format(path=path, reason="it has no adapter_config.json"))
+    saved = PeftConfig.from_pretrained(str(path))
+    wanted = sorted(settings.lora_target_modules)
+    if getattr(saved, "r", None) != settings.lora_r or sorted(saved.target_modules or []) != wanted:
+        raise ValueError(Errors.E316.format(
+            path=path, reason=f"it has r = {getattr(saved, 'r', None)} on "
+            f"{sorted(saved.target_modules or [])}, the config r = {settings.lora_r} on {wanted}"))
+    return PeftModel.from_pretrained(model, str(path), is_trainable=True)
 
 
 def sft(cfg: TrainingConfig) -> Dict[str, Any]:

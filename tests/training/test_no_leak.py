@@ -41,13 +41,16 @@ EXPECTED_HELD_OUT = ("wnut17", "gum", "re3d", "anem", "bionlp13cg", "semeval2010
                      "wikievents")
 # Training sets from the held-out sets' domains, so an overlap would show:
 # tweets (wnut17), Wikipedia (gum, re3d), PubMed (anem, bionlp13cg),
-# relations (semeval2010_task8), events (wikievents).
-NEIGHBOURS = ("broad_twitter_corpus", "wikigold", "bc5cdr", "fewrel", "geneva")
+# relations (semeval2010_task8), events (wikievents); Pile-NER passages come
+# from the Pile (Wikipedia, PubMed, web text), so all of them are checked.
+NEIGHBOURS = ("broad_twitter_corpus", "wikigold", "bc5cdr", "fewrel", "geneva",
+              "pile_ner_types")
 # The build asks for every held-out set too: the builder must drop them.
 ASKED = DataSettings(sft_datasets=NEIGHBOURS + EXPECTED_HELD_OUT,
                      instance_datasets=("fewrel", "geneva") + EXPECTED_HELD_OUT,
                      sft_per_dataset_task=25, instances_per_dataset=10, definition_docs=10,
-                     eval_limit=2)
+                     eval_limit=2, dataset_caps=("pile_ner_types:0",), chunk_chars=600,
+                     max_text_chars=0, max_sample_chars=0)
 MIN_CHARS = 25
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _SENTENCE_LINE = re.compile(r"^sentence = (.*)$", re.M)

@@ -19,16 +19,20 @@ Example:
     412
 """
 import warnings
+from functools import lru_cache
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from spacy_knowcoder.corpora.catalog import CATALOG, get_dataset, label_file, read_dataset
+from spacy_knowcoder.corpora.catalog import (CATALOG, get_dataset, label_file, read_dataset,
+                                             type_definitions)
 from spacy_knowcoder.errors import Warnings
 from spacy_knowcoder.fileio import write_json, write_jsonl
 from spacy_knowcoder.schema import Schema, schema_from_dict
 from spacy_knowcoder.schema.library import SchemaLibrary
 
+from .chunks import split_record
+from .decontaminate import HeldOutIndex
 from .following import task_samples
 from .sampling import rng_for, sample_records
 from .schemas import dataset_schema, load_labels, shorten
@@ -107,13 +111,34 @@ def training_records(name: str, settings: DataSettings, data_root: "str | Path",
                      labels_dir: Optional[Path] = None) -> Tuple[List[Record], Schema]:
     """The training records of a dataset (short texts only) and its schema."""
     if name not in cache:
-        records = [r for split in training_splits(name, settings)
-                   for r in read_dataset(name, split, data_root)]
+        records = [chunk for split in training_splits(name, settings)
+                   for r in read_dataset(name, split, data_root)
+                   for chunk in split_record(r, settings.chunk_chars)]
+        records = _decontaminated(name, records, settings, data_root)
         schema = dataset_schema(name, records, labels_dir=labels_dir,
-                                max_description_chars=settings.max_description_chars)
+                                max_description_chars=settings.max_description_chars,
+                                definitions=type_definitions(name, data_root))
         limit = settings.max_text_chars
         cache[name] = ([r for r in records if not limit or len(r["text"]) <= limit], schema)
     return cache[name]
+
+
+def _decontaminated(name: str, records: List[Record], settings: DataSettings,
+                    data_root: "str | Path") -> List[Record]:
+    """``records`` without those that contain a held-out text (W252 says how many)."""
+    index = held_out_index(settings.held_out, str(Path(data_root).resolve()))
+    kept = [r for r in records if not index.contains(r["text"])]
+    if len(kept) < len(records):
+        warnings.warn(Warnings.W252.format(count=len(records) - len(kept), dataset=name,
+                                           held_out=", ".join(settings.held_out)))
+    return kept
+
+
+@lru_cache(maxsize=2)
+def held_out_index(held_out: Tuple[str, ...], data_root: str) -> HeldOutIndex:
+    """Every text of every split of the held-out sets, indexed."""
+    return HeldOutIndex(r["text"] for name in held_out for split in get_dataset(name).splits
+                        for r in read_dataset(name, split, data_root))
 
 
 def training_splits(name: str, settings: DataSettings) -> List[str]:
@@ -154,8 +179,7 @@ def build_sft(settings: DataSettings, data_root: "str | Path",
         for task in tasks:
             rng = rng_for(settings.seed, "sft", name, task)
             pool = sample_records(rng, [r for r in records if r[HAS_GOLD[task]]], 0)
-            cap = settings.re_per_dataset if task == "re" and settings.re_per_dataset \
-                else settings.sft_per_dataset_task
+            cap = settings.cap_of(name, task)
             kept = _capped(task_samples(task, pool, schema, name, rng, settings), settings,
                            cap, f"{name}/{task}")
             samples.extend(kept)

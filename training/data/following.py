@@ -12,6 +12,7 @@ Example:
     >>> sample["prompt"].endswith('sentence = "Ann"\\n\\nOutput:\\n'), sample["response"]
     (True, 'results = [\\n\\tPerson("Ann")\\n]')
 """
+import math
 import random
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
@@ -64,7 +65,10 @@ def task_samples(task: str, records: Sequence[Dict[str, Any]], schema: Schema, d
     of the group's gold classes plus negatives), so their prompts share the
     class-definition prefix and train with one prefix pass (``[sft]
     share_prefix``). A group closes early when its gold classes would not fit
-    the candidate count.
+    the candidate count. Where a group's longest sample would exceed
+    ``settings.max_sample_chars``, absent classes leave its list, last drawn
+    first, until it fits (long definitions, as in Pile-NER, then get shorter
+    lists instead of no sample).
     """
     if task == "eae":
         for record in records:
@@ -72,12 +76,43 @@ def task_samples(task: str, records: Sequence[Dict[str, Any]], schema: Schema, d
             if sample is not None:
                 yield sample
         return
+    weights = negative_weights(task, records) if settings.negatives == "frequency" else None
     for group in _groups(task, records, settings):
-        labels = _candidates(task, group, schema, rng, settings)
-        kind = _GOLD[task][2]
-        sub = subschema(schema, kind, labels)
-        for record in group:
-            yield _sample(task, record, sub, dataset, settings.quoting)
+        labels = _candidates(task, group, schema, rng, settings, weights)
+        yield from _fitted(task, group, labels, schema, dataset, settings)
+
+
+def _fitted(task: str, group: Sequence[Dict[str, Any]], labels: List[str], schema: Schema,
+            dataset: str, settings: DataSettings) -> List[Sample]:
+    """The group's samples, with absent classes dropped while the longest is too long."""
+    gold = {label for record in group for label in _gold(task, record)}
+    kind = _GOLD[task][2]
+    while True:
+        samples = [_sample(task, record, subschema(schema, kind, labels), dataset,
+                           settings.quoting) for record in group]
+        longest = max(len(s["prompt"]) + len(s["response"]) for s in samples)
+        absent = [i for i, label in enumerate(labels) if label not in gold]
+        if not settings.max_sample_chars or longest <= settings.max_sample_chars \
+                or len(absent) <= 1 or len(labels) <= 1:
+            return samples
+        labels = labels[:absent[-1]] + labels[absent[-1] + 1:]
+
+
+def negative_weights(task: str, records: Sequence[Dict[str, Any]]) -> Dict[str, float]:
+    """Sampling weight of each class as a negative: the square root of how often
+    it occurs in ``records`` (classes that never occur weigh 1). The square root
+    keeps frequent classes often listed-but-absent without crowding out the
+    rare ones of a many-type set.
+
+    Example:
+        >>> negative_weights("ner", [{"entities": [{"label": "a"}] * 4}])
+        {'a': 2.0}
+    """
+    counts: Dict[str, float] = {}
+    for record in records:
+        for label in _gold(task, record):
+            counts[label] = counts.get(label, 0.0) + 1.0
+    return {label: math.sqrt(count) for label, count in counts.items()}
 
 
 def _gold(task: str, record: Dict[str, Any]) -> List[str]:
@@ -113,11 +148,13 @@ def _groups(task: str, records: Sequence[Dict[str, Any]], settings: DataSettings
 
 
 def _candidates(task: str, group: Sequence[Dict[str, Any]], schema: Schema,
-                rng: random.Random, settings: DataSettings) -> List[str]:
+                rng: random.Random, settings: DataSettings,
+                weights: Optional[Dict[str, float]] = None) -> List[str]:
     gold = [label for record in group for label in _gold(task, record)]
     size = max(_size(task, settings, rng), len(set(gold))) if task == "ed" else _size(task, settings, rng)
     pool = [t.label for t in getattr(schema, _GOLD[task][0])]
-    return candidates(rng, gold, pool, size, settings.negative_share)
+    return candidates(rng, gold, pool, size, settings.negative_share, settings.gold_dropout,
+                      weights)
 
 
 def _eae(record: Dict[str, Any], schema: Schema, dataset: str, quoting: str

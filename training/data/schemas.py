@@ -6,7 +6,7 @@ Example:
 """
 import json
 from pathlib import Path
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, Mapping, Optional
 
 from spacy_knowcoder.corpora.catalog import label_file
 from spacy_knowcoder.errors import Errors
@@ -38,16 +38,21 @@ def load_labels(name: str, labels_dir: Optional[Path] = None) -> Dict[str, Any]:
 
 
 def dataset_schema(name: str, records: Iterable[Dict[str, Any]], *,
-                   labels_dir: Optional[Path] = None, max_description_chars: int = 0
-                   ) -> Schema:
+                   labels_dir: Optional[Path] = None, max_description_chars: int = 0,
+                   definitions: Optional[Mapping[str, str]] = None) -> Schema:
     """The schema of a dataset: its label file, checked against its records.
 
     Event roles seen in the records but missing from the label file are added
     (GENEVA's ontology lists the core roles only for some frames); a label used
-    by a record but missing from the file raises E258.
+    by a record but missing from the file raises E258. ``definitions`` (the
+    dataset's own, from its data folder: Pile-NER) fill the entity
+    descriptions that the label file leaves empty.
     """
     labels = load_labels(name, labels_dir)
     entities = dict(labels.get("entity_labels") or {})
+    for label, definition in (definitions or {}).items():
+        if label in entities and not entities[label]:
+            entities[label] = definition
     relations = dict(labels.get("relation_labels") or {})
     events = {k: dict(v) for k, v in (labels.get("event_types") or {}).items()}
     path = label_file(name, labels_dir)

@@ -38,6 +38,9 @@ class DataSettings:
     re_per_dataset (int): Max RE samples per dataset instead of
         ``sft_per_dataset_task`` (fewer datasets have relations than entities);
         0 = use ``sft_per_dataset_task``.
+    dataset_caps (Tuple[str, ...]): "name:count" entries that replace the cap of
+        every task of one dataset (to weight a many-type set such as
+        ``pile_ner_types`` up in the mix).
     max_text_chars (int): Only texts up to this length; 0 = no limit.
     max_sample_chars (int): Skip SFT samples longer than this (prompt + response); 0 = no limit.
     max_description_chars (int): Cut class descriptions to their first sentence
@@ -47,6 +50,13 @@ class DataSettings:
     ed_candidates_min / ed_candidates_max (int): Candidate event classes per ED prompt.
     negative_share (float): Share of NER/RE/ED prompts whose candidates exclude
         every gold class, so the answer is ``results = []``.
+    gold_dropout (float): Chance that each gold class of a NER/RE/ED prompt is
+        left out of its candidates (the answer keeps only listed classes).
+    negatives (str): How absent classes are drawn: "uniform", or "frequency"
+        (by how often each class occurs in the dataset's records, so frequent
+        classes are often listed without occurring).
+    chunk_chars (int): Cut entity-only texts longer than this at sentence ends
+        (``training/data/chunks.py``); 0 = keep texts whole.
     schema_group_size (int): Records of a dataset and task per candidate list:
         1 draws candidates per prompt (KnowCoder's recipe); N > 1 gives groups of
         up to N consecutive records one shared list (their gold classes plus
@@ -67,6 +77,7 @@ class DataSettings:
     train_splits: str = "train"
     sft_per_dataset_task: int = 30
     re_per_dataset: int = 0
+    dataset_caps: Tuple[str, ...] = ()
     max_text_chars: int = 200
     max_sample_chars: int = 1500
     max_description_chars: int = 80
@@ -75,6 +86,9 @@ class DataSettings:
     ed_candidates_min: int = 2
     ed_candidates_max: int = 3
     negative_share: float = 0.15
+    gold_dropout: float = 0.0
+    negatives: str = "uniform"
+    chunk_chars: int = 0
     schema_group_size: int = 1
     instance_datasets: Tuple[str, ...] = WIKIDATA_SETS
     instances_per_dataset: int = 60
@@ -88,8 +102,11 @@ class DataSettings:
             value = getattr(self, f.name)
             if isinstance(value, int) and not isinstance(value, bool) and value < 0:
                 _bad(f.name, "a number >= 0", value)
-        if not 0.0 <= self.negative_share < 1.0:
-            _bad("negative_share", "a share in [0, 1)", self.negative_share)
+        for name in ("negative_share", "gold_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                _bad(name, "a share in [0, 1)", getattr(self, name))
+        if self.negatives not in ("uniform", "frequency"):
+            _bad("negatives", "'uniform' or 'frequency'", self.negatives)
         for name in ("ner_candidates", "re_candidates", "ed_candidates_min",
                      "classes_per_definition", "schema_group_size"):
             if getattr(self, name) < 1:
@@ -104,10 +121,29 @@ class DataSettings:
             if name not in CATALOG:
                 _bad("held_out/sft_datasets/instance_datasets",
                      f"catalog names ({', '.join(CATALOG)})", name)
+        for entry in self.dataset_caps:
+            name, _, count = entry.partition(":")
+            if name not in CATALOG or not count.isdigit():
+                _bad("dataset_caps", "'name:count' entries with catalog names", entry)
         if self.train_splits not in ("train", "all"):
             _bad("train_splits", "'train' or 'all'", self.train_splits)
         if self.quoting not in ("python", "reference"):
             _bad("quoting", "'python' or 'reference'", self.quoting)
+
+    def cap_of(self, dataset: str, task: str) -> int:
+        """The most SFT samples of ``task`` from ``dataset`` (0: no cap).
+
+        Example:
+            >>> DataSettings(dataset_caps=("wnut17:7",)).cap_of("wnut17", "ner")
+            7
+        """
+        for entry in self.dataset_caps:
+            name, _, count = entry.partition(":")
+            if name == dataset:
+                return int(count)
+        if task == "re" and self.re_per_dataset:
+            return self.re_per_dataset
+        return self.sft_per_dataset_task
 
     @classmethod
     def gpu(cls, **overrides: object) -> "DataSettings":
