@@ -381,6 +381,10 @@ class Errors(metaclass=ErrorsWithCodes):
             "spacy_knowcoder/models/knowcoder-smol) trained on the same base with the "
             "same lora_r and lora_target_modules. Fix [sft] init_adapter, or set it to "
             "\"\" to start from fresh adapters.")
+    E317 = ("Not shipping over '{target}': {reason}. Held-out NER mean strict F1 "
+            "(sets {sets}): new {new}, shipped {old}. Fix: train a better adapter, pass "
+            "--scores (and --baseline with the shipped model's scores measured the same "
+            "way), or --force to replace it anyway.")
     # -- E350+ spacy-llm (add below this line)
     E350 = ("The spacy-llm task got tasks {tasks}: 'eae' needs the triggers that 'ed' "
             "finds, which takes a second round of prompts, and a spacy-llm component "

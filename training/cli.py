@@ -44,6 +44,11 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--name", default="knowcoder-smol", help="with ship: the shipped model's name")
     parser.add_argument("--scores", default=None,
                         help="with ship: a folder of <dataset>/scores.json (held-out evaluation)")
+    parser.add_argument("--baseline", default=None,
+                        help="with ship: the shipped model's <dataset>/scores.json, measured the "
+                        "same way (default: the scores its metadata recorded)")
+    parser.add_argument("--force", action="store_true",
+                        help="with ship: replace the shipped adapter even if it is not better")
     return parser
 
 
@@ -58,7 +63,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "ship":
         from .ship import ship
 
-        result = ship(cfg, args.name, scores_dir=args.scores)
+        result = ship(cfg, args.name, scores_dir=args.scores, baseline_dir=args.baseline,
+                      force=args.force)
     else:
         result = run_command(args.command, cfg, dry_run=args.dry_run, world_size=args.world_size)
     if result is not None and _is_rank_zero():

@@ -197,10 +197,10 @@ class SFTSettings(TrainSettings):
         forward skips casting the weights every step, and the adapter learns on
         the weights it will run on at inference). The adapters and their
         optimizer states stay float32.
-    init_adapter (str): A LoRA adapter to start from instead of fresh adapters
-        (for example the shipped ``spacy_knowcoder/models/knowcoder-smol``), so
-        a run can go on from the shipped model when its checkpoints are gone;
-        "" starts fresh. Its r and target modules must match.
+    init_adapter (str): A LoRA adapter to start from instead of fresh adapters:
+        a shipped model's name (``knowcoder-smol``) or a folder, so a run can go
+        on from the shipped model when its checkpoints are gone; "" starts
+        fresh. Its r and target modules must match.
     """
 
     lr: float = 3e-4

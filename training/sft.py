@@ -62,11 +62,24 @@ def add_lora(model: Any, settings: SFTSettings) -> Any:
     return get_peft_model(model, config)
 
 
+def init_adapter_dir(name: str) -> Path:
+    """The folder of an ``init_adapter`` setting: a shipped model's name (such as
+    ``knowcoder-smol``, found wherever the package is installed) or a path.
+
+    Example:
+        >>> init_adapter_dir("knowcoder-smol").name
+        'knowcoder-smol'
+    """
+    from spacy_knowcoder.models import is_shipped_name, shipped_root
+
+    return shipped_root() / name if is_shipped_name(name) else Path(name)
+
+
 def _continue_adapter(model: Any, settings: SFTSettings) -> Any:
     """The model with ``settings.init_adapter`` loaded trainable (E316 on a mismatch)."""
     from peft import PeftConfig, PeftModel
 
-    path = Path(settings.init_adapter)
+    path = init_adapter_dir(settings.init_adapter)
     if not (path / "adapter_config.json").is_file():
         raise ValueError(Errors.E316.format(path=path, reason="it has no adapter_config.json"))
     saved = PeftConfig.from_pretrained(str(path))

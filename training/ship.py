@@ -1,6 +1,7 @@
 """Ship a trained LoRA adapter as a model of the package (``spacy_knowcoder/models/<name>``).
 
-``python -m training ship CONFIG --name knowcoder-smol [--scores DIR]`` takes the
+``python -m training ship CONFIG --name knowcoder-smol [--scores DIR]
+[--baseline DIR] [--force]`` takes the
 adapter of ``[merge] adapter`` (the SFT result), checks that it fits its base
 (``[sft] model``), stores its weights in bfloat16 (half the size; peft casts them
 back to the model's dtype when it applies them), and writes the metadata that
@@ -8,6 +9,12 @@ the component checks on load: the base id and fingerprint, the adapter's sha256,
 and a training summary (data, steps, tokens/s, time, held-out scores). The model
 card ``README.md`` in the target folder is kept; write its numbers from the
 summary this command prints.
+
+It refuses (E317) to replace a shipped adapter with one whose held-out NER mean
+strict F1 is lower, or that it cannot compare (no ``--scores``), unless
+``force``. The shipped side is ``--baseline`` (the shipped model's scores
+measured now, the same way) or else the numbers its metadata recorded when it
+shipped; only sets with the same number of documents on both sides count.
 
 Example:
     >>> from training.config import load_config, CONFIG_DIR
@@ -31,13 +38,16 @@ ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 #: The SFT settings the metadata records.
 PROFILE_KEYS = ("seq_length", "micro_batch_size", "gradient_accumulation", "lr", "lora_r",
                 "lora_alpha", "lora_dropout", "autocast")
+#: The held-out NER sets whose mean strict F1 decides whether an adapter ships.
+NER_SETS = ("re3d", "anem", "gum", "wnut17")
 #: What the model card and metadata keep from a finished SFT run's summary.
 SUMMARY_KEYS = ("total_steps", "seconds", "tokens_per_second", "first_loss", "last_loss",
                 "examples", "trainable_parameters", "finished")
 
 
 def ship(cfg: TrainingConfig, name: str, scores_dir: Optional[str] = None,
-         models_root: Optional[Path] = None) -> Dict[str, Any]:
+         models_root: Optional[Path] = None, baseline_dir: Optional[str] = None,
+         force: bool = False) -> Dict[str, Any]:
     """Copy the adapter into the package's models folder with its metadata.
 
     cfg (TrainingConfig): The profile the adapter was trained with.
@@ -46,7 +56,11 @@ def ship(cfg: TrainingConfig, name: str, scores_dir: Optional[str] = None,
         ``knowcoder evaluate`` (held-out sets) to record.
     models_root (Optional[Path]): Where the shipped models live (default: the
         package's ``spacy_knowcoder/models``).
-    RETURNS (Dict[str, Any]): The metadata's training summary plus the adapter size.
+    baseline_dir (Optional[str]): The shipped model's ``<dataset>/scores.json``
+        measured now (default: the scores its metadata recorded).
+    force (bool): Ship even when the new adapter is not better (or cannot be compared).
+    RETURNS (Dict[str, Any]): The metadata's training summary, the adapter size and
+        the comparison (``gate``).
     """
     import torch
     from safetensors.torch import load_file, save_file
@@ -77,6 +91,9 @@ def ship(cfg: TrainingConfig, name: str, scores_dir: Optional[str] = None,
         "data_settings": _read_json(data_dir / "settings.json"),
         "heldout": _scores(scores_dir) if scores_dir else {},
     }
+    gate = compare_with_shipped(training["heldout"], _shipped_heldout(target_root / name,
+                                                                      baseline_dir),
+                                target_root / name, force)
     with atomic_directory(target_root / name) as tmp:
         Path(tmp).chmod(0o755)  # mkdtemp makes it private; the package folder is not
         card = target_root / name / "README.md"
@@ -95,7 +112,56 @@ def ship(cfg: TrainingConfig, name: str, scores_dir: Optional[str] = None,
         for path in Path(tmp).iterdir():
             path.chmod(0o644)
     size = (target_root / name / "adapter_model.safetensors").stat().st_size / 1e6
-    return {"name": name, "folder": str(target_root / name), "adapter_mb": round(size, 1), **training}
+    return {"name": name, "folder": str(target_root / name), "adapter_mb": round(size, 1),
+            "gate": gate, **training}
+
+
+def ner_mean(heldout: Dict[str, Any], sets: Any = NER_SETS) -> Optional[float]:
+    """Mean strict NER F1 (in %) over ``sets`` of a ``heldout`` record (None if none).
+
+    Example:
+        >>> ner_mean({"re3d": {"strict": {"ner_strict": {"f": 0.2}}}, "gum": {"strict": {}}},
+        ...          ["re3d"])
+        20.0
+    """
+    values = [heldout[s]["strict"]["ner_strict"]["f"] for s in sets
+              if "ner_strict" in (heldout.get(s) or {}).get("strict", {})]
+    return round(100 * sum(values) / len(values), 2) if values else None
+
+
+def compare_with_shipped(new: Dict[str, Any], shipped: Optional[Dict[str, Any]],
+                         target: Path, force: bool = False) -> Dict[str, Any]:
+    """The NER means of the new and the shipped adapter; E317 unless new >= shipped.
+
+    ``shipped`` is None where no trained adapter is shipped yet (nothing to beat).
+    Sets count where both sides scored the same number of documents.
+    """
+    if shipped is None:
+        return {"sets": [], "new": ner_mean(new), "shipped": None, "forced": force}
+    sets = [s for s in NER_SETS if ner_mean(new, [s]) is not None
+            and ner_mean(shipped, [s]) is not None
+            and new[s].get("n_docs") == shipped[s].get("n_docs")]
+    new_mean, old_mean = ner_mean(new, sets), ner_mean(shipped, sets)
+    reason = None
+    if not sets:
+        reason = "no held-out NER set was scored on both sides with the same documents"
+    elif new_mean < old_mean:  # type: ignore[operator]
+        reason = "the new adapter's held-out NER mean is lower"
+    if reason and not force:
+        raise ValueError(Errors.E317.format(target=target, reason=reason,
+                                            sets=", ".join(sets) or "none", new=new_mean,
+                                            old=old_mean))
+    return {"sets": sets, "new": new_mean, "shipped": old_mean, "forced": bool(reason)}
+
+
+def _shipped_heldout(folder: Path, baseline_dir: Optional[str]) -> Optional[Dict[str, Any]]:
+    """The shipped adapter's held-out scores (None: no trained adapter there yet)."""
+    meta = folder / "knowcoder_model.json"
+    if not (folder / "adapter_config.json").is_file() or not meta.is_file():
+        return None
+    if baseline_dir:
+        return _scores(baseline_dir)
+    return dict((srsly.read_json(meta).get("training") or {}).get("heldout") or {})
 
 
 def _read_json(path: Path) -> Any:

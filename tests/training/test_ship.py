@@ -51,3 +51,36 @@ def test_ship_refuses_a_base_that_prepare_model_did_not_make(lora_run, tiny_llam
     cfg = make_config(lora_run["tmp"], tiny_llama_dir, training_data)
     with pytest.raises(ValueError, match="E313"):
         ship(cfg, "tiny-knowcoder", models_root=tmp_path / "models")
+
+
+def _scores_dir(folder, f1_by_set, n_docs=100):
+    for name, f1 in f1_by_set.items():
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        (folder / name / "scores.json").write_text(json.dumps(
+            {"n_docs": n_docs, "metrics": {"ner_strict": {"p": f1, "r": f1, "f": f1}}}))
+    return str(folder)
+
+
+def test_ship_replaces_a_shipped_adapter_only_with_a_better_one(lora_run, prepared_tiny_base,
+                                                                 tmp_path, training_data):
+    cfg = make_config(lora_run["tmp"], prepared_tiny_base, training_data)
+    root = tmp_path / "models"
+    first = ship(cfg, "tiny", models_root=root,
+                 scores_dir=_scores_dir(tmp_path / "a", {"re3d": 0.20, "gum": 0.10}))
+    assert first["gate"]["shipped"] is None  # nothing shipped yet
+    worse = _scores_dir(tmp_path / "b", {"re3d": 0.18, "gum": 0.11})
+    with pytest.raises(ValueError, match=r"E317.*lower.*new 14\.5, shipped 15\.0"):
+        ship(cfg, "tiny", models_root=root, scores_dir=worse)
+    with pytest.raises(ValueError, match=r"E317.*no held-out NER set"):
+        ship(cfg, "tiny", models_root=root)  # nothing to compare with
+    other_docs = _scores_dir(tmp_path / "c", {"re3d": 0.5}, n_docs=50)
+    with pytest.raises(ValueError, match=r"E317.*no held-out NER set"):
+        ship(cfg, "tiny", models_root=root, scores_dir=other_docs)
+    forced = ship(cfg, "tiny", models_root=root, scores_dir=worse, force=True)
+    assert forced["gate"] == {"sets": ["re3d", "gum"], "new": 14.5, "shipped": 15.0,
+                              "forced": True}
+    # the shipped side measured again (--baseline) decides over the recorded numbers
+    baseline = _scores_dir(tmp_path / "d", {"re3d": 0.10, "gum": 0.10})
+    better = ship(cfg, "tiny", models_root=root, scores_dir=worse, baseline_dir=baseline)
+    assert better["gate"] == {"sets": ["re3d", "gum"], "new": 14.5, "shipped": 10.0,
+                              "forced": False}
