@@ -1,7 +1,7 @@
-"""Test doubles shared by the top-level test modules (``from helpers import ...``).
+"""Test doubles shared by the top-level test modules (``from tests.helpers import ...``).
 
-``tests/`` is not a package; pytest puts it on ``sys.path`` (rootdir conftest),
-as ``test_visualize_browser.py``'s ``from test_visualize import ...`` relies on.
+``tests/`` is a package, so pytest puts the repository root on ``sys.path`` and
+``tests/training`` (``tests.training``) never shadows the ``training`` package.
 """
 import ast
 from typing import Callable, List, Mapping, Sequence, Union

@@ -10,7 +10,7 @@ import warnings
 
 import pytest
 import spacy
-from helpers import ScriptedGenerator, sentence_of
+from tests.helpers import ScriptedGenerator, sentence_of
 from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 

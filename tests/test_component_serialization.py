@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import spacy
 import srsly
-from helpers import ScriptedGenerator
-from test_component import OBAMA, SCHEMA
-from test_component_library import ClassAnswerer, add_pipe, defined_classes, make_library
+from tests.helpers import ScriptedGenerator
+from tests.test_component import OBAMA, SCHEMA
+from tests.test_component_library import ClassAnswerer, add_pipe, defined_classes, make_library
 
 from spacy_knowcoder.component import DATA_PARTS, LEGACY_STATE
 

@@ -18,7 +18,7 @@ from typing import List, Sequence
 
 import pytest
 import spacy
-from helpers import ScriptedGenerator
+from tests.helpers import ScriptedGenerator
 from spacy.tokens import Doc, DocBin
 from typer.testing import CliRunner
 

@@ -23,7 +23,7 @@ import pytest
 
 from spacy_knowcoder.fileio import write_text
 from spacy_knowcoder.visualize import label_colors, render
-from test_visualize import processed_docs
+from tests.test_visualize import processed_docs
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("KNOWCODER_TEST_ARTIFACTS", REPO / ".test-artifacts"))

@@ -99,7 +99,7 @@ def run_command(command: str, cfg: TrainingConfig, dry_run: bool = False,
 def build_data(cfg: TrainingConfig) -> Dict[str, Any]:
     """Call ``training.data.build_training_data`` with the [data] section."""
     from .config import data_settings_class
-    from training import data as data_module
+    from . import data as data_module
 
     settings_cls = data_settings_class()
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.data.items()}

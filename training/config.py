@@ -413,7 +413,7 @@ def _validate_data_section(data: Mapping[str, Any], source: str) -> None:
 def data_settings_class() -> Optional[type]:
     """The settings dataclass of ``training.data``, or None before it exists."""
     try:
-        from training import data as data_module
+        from . import data as data_module
     except ImportError:
         return None
     for name in ("DataSettings", "BuildSettings", "DataBuildSettings"):
