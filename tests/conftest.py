@@ -140,21 +140,21 @@ def assert_valid_results():
 
 
 @pytest.fixture(scope="session")
-def wheel_files(tmp_path_factory) -> "set[str]":
-    """The file names in a wheel built once from a copy of the sources (package data tests)."""
+def built_wheel(tmp_path_factory) -> Path:
+    """A wheel built once with the real ``pip wheel`` from a copy of the sources."""
     import shutil
     import subprocess
     import sys
-    import zipfile
 
     pytest.importorskip("setuptools")
     pytest.importorskip("wheel")
     tmp = tmp_path_factory.mktemp("wheel")
     src = tmp / "src"  # a copy, so the checkout gets no build/ folder
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "out", "out-gpu", "long")
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "out", "out-gpu", "long",
+                                    "reading")
     for name in ("spacy_knowcoder", "training"):
         shutil.copytree(REPO / name, src / name, ignore=ignore)
-    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+    for name in ("setup.py", "setup.cfg", "pyproject.toml", "README.md"):
         shutil.copy(REPO / name, src / name)
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
@@ -162,4 +162,12 @@ def wheel_files(tmp_path_factory) -> "set[str]":
         capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     wheel, = (tmp / "dist").glob("spacy_knowcoder-*.whl")
-    return set(zipfile.ZipFile(wheel).namelist())
+    return wheel
+
+
+@pytest.fixture(scope="session")
+def wheel_files(built_wheel) -> "set[str]":
+    """The file names in the built wheel (package data tests)."""
+    import zipfile
+
+    return set(zipfile.ZipFile(built_wheel).namelist())

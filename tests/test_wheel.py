@@ -1,18 +1,13 @@
 """The wheel: one top-level package, with the training package and its profiles inside.
 
-Built with the real ``pip wheel`` from this checkout, installed with ``pip
-install --target`` into an empty folder and used from a fresh process whose
-working directory is not the repository, so only the installed files count.
+Built with the real ``pip wheel`` (the ``built_wheel`` fixture, from a copy of
+the sources), installed with ``pip install --target`` into an empty folder and
+used from a fresh process whose working directory is not the repository, so
+only the installed files count.
 """
 import os
 import subprocess
 import sys
-import zipfile
-from pathlib import Path
-
-import pytest
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def run(*args, **kwargs):
@@ -22,16 +17,8 @@ def run(*args, **kwargs):
     return result
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    run(sys.executable, "-m", "pip", "wheel", REPO, "--no-deps", "--no-build-isolation",
-        "--quiet", "-w", out)
-    return next(out.glob("spacy_knowcoder-*.whl"))
-
-
-def test_the_wheel_installs_one_top_level_package(wheel):
-    names = zipfile.ZipFile(wheel).namelist()
+def test_the_wheel_installs_one_top_level_package(wheel_files):
+    names = wheel_files
     assert {name.split("/")[0] for name in names if "dist-info" not in name} == \
         {"spacy_knowcoder"}  # no global 'training' package to clash with users' code
     assert "spacy_knowcoder/training/data/build.py" in names
@@ -41,10 +28,10 @@ def test_the_wheel_installs_one_top_level_package(wheel):
     assert "spacy_knowcoder/corpora/labels/pile_ner_types.json" in names
 
 
-def test_installed_training_finds_its_profiles(wheel, tmp_path):
+def test_installed_training_finds_its_profiles(built_wheel, tmp_path):
     target = tmp_path / "site"
     run(sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", target,
-        wheel)
+        built_wheel)
     env = dict(os.environ, PYTHONPATH=str(target))
     code = ("import spacy_knowcoder.training.config as c, importlib.util as u;"
             "cfg = c.load_config(c.CONFIG_DIR / 'long.cfg');"
