@@ -473,6 +473,10 @@ class Errors(metaclass=ErrorsWithCodes):
     E465 = ("Two scores files name the same dataset {name!r} ('{first}' and "
             "'{second}'). Every dataset may appear once per report; evaluate with "
             "distinct --name values.")
+    E466 = ("The output folder '{folder}' holds a partial evaluation of another run "
+            "({saved}), not of this one ({run}). Resuming would mix the two. Fix: rerun "
+            "with the same model, data, limit, tasks and settings to finish it, or delete "
+            "its predictions.partial.* files (or use another --output) to start over.")
 
 
 def warn(message: str, category: type = UserWarning, stacklevel: int = 2) -> None:

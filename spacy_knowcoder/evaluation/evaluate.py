@@ -33,6 +33,7 @@ from ..fileio import write_json
 from ..prompting import TASKS
 from .gold_docs import doc_to_record
 from ..class_scoring import SCORED_TASKS
+from .resume import PartialPredictions, file_sha256
 from .metrics import HEADLINE, LabelMatcher, has_scores, score_records, threshold_curve
 
 PathLike = Union[str, Path]
@@ -120,23 +121,35 @@ def _reconfigure(nlp: Language, model: str, overrides: Dict[str, Any]) -> str:
 
 
 def predict(nlp: Language, name: str, records: Sequence[Record], *, gold_triggers: bool,
-            progress: bool = True) -> List[Record]:
-    """Run the pipeline over the records; one prediction record per input, in order."""
+            progress: bool = True, partial: Optional[PartialPredictions] = None) -> List[Record]:
+    """Run the pipeline over the records; one prediction record per input, in order.
+
+    partial (Optional[PartialPredictions]): Where finished batches go as they are
+        done; its earlier batches are kept and not predicted again.
+    """
     from tqdm import tqdm
 
     register_extensions()
     spans_key = nlp.get_pipe(name).cfg["spans_key"]
-    step = max(1, nlp.get_pipe(name).generation.batch_size)
-    predictions: List[Record] = []
-    with tqdm(total=len(records), desc="knowcoder evaluate", unit="doc",
-              disable=not progress) as bar:
-        for start in range(0, len(records), step):
+    step = partial.step if partial else batch_step(nlp, name)
+    predictions: List[Record] = partial.done() if partial else []
+    with tqdm(total=len(records), initial=len(predictions), desc="knowcoder evaluate",
+              unit="doc", disable=not progress) as bar:
+        for start in range(len(predictions), len(records), step):
             chunk = records[start:start + step]
             docs = [_input_doc(nlp, r, gold_triggers) for r in chunk]
-            for record, doc in zip(chunk, nlp.pipe(docs, batch_size=step)):
-                predictions.append(_prediction(doc, record, spans_key))
+            batch = [_prediction(doc, record, spans_key)
+                     for record, doc in zip(chunk, nlp.pipe(docs, batch_size=step))]
+            if partial:
+                partial.append(batch)
+            predictions.extend(batch)
             bar.update(len(chunk))
     return predictions
+
+
+def batch_step(nlp: Language, name: str) -> int:
+    """Records per batch of :func:`predict`: the component's generation batch size."""
+    return max(1, nlp.get_pipe(name).generation.batch_size)
 
 
 def _input_doc(nlp: Language, record: Record, gold_triggers: bool) -> Doc:
@@ -236,6 +249,9 @@ def evaluate_dataset(model: str, data: PathLike, labels_path: PathLike, output: 
                      settings: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """Predict a dataset with a model and write ``predictions.jsonl`` and ``scores.json``.
 
+    Batches are saved as they finish; rerunning the same command after a kill
+    continues from the last saved batch (``evaluation/resume.py``).
+
     model (str): A pipeline (directory or package) or a model directory.
     data (PathLike): The benchmark JSONL file.
     labels_path (PathLike): Its label file.
@@ -251,18 +267,26 @@ def evaluate_dataset(model: str, data: PathLike, labels_path: PathLike, output: 
     tasks = resolve_tasks(labels, tasks, labels_path)
     nlp, pipe_name = load_pipeline(model, labels, tasks, batch_size=batch_size,
                                    max_new_tokens=max_new_tokens, settings=settings)
+    output = Path(output)
+    step = batch_step(nlp, pipe_name)
+    partial = PartialPredictions(output, {
+        "model": str(model), "data": str(data), "data_sha256": file_sha256(data),
+        "labels": str(labels_path), "limit": limit, "tasks": list(tasks), "batch_size": step,
+        "max_new_tokens": max_new_tokens, "settings": dict(settings or {})}, step)
+    resumed = len(partial.done())
     start = time.perf_counter()
     predicted = predict(nlp, pipe_name, gold, gold_triggers="eae" in tasks and "ed" not in tasks,
-                        progress=progress)
+                        progress=progress, partial=partial)
     seconds = time.perf_counter() - start
-    output = Path(output)
     write_benchmark(output / PREDICTIONS, predicted)
+    partial.finish()
     scores = score_predictions(gold, predicted, tasks, name=name or Path(data).stem,
                                label_matches=label_matches, data=data,
                                predictions=output / PREDICTIONS)
+    fresh = len(gold) - resumed
     scores.update(model=str(model), labels=str(labels_path), limit=limit,
-                  seconds=seconds, docs_per_second=len(gold) / seconds if seconds else None,
-                  settings=dict(settings or {}))
+                  seconds=seconds, docs_per_second=fresh / seconds if seconds and fresh else None,
+                  resumed_docs=resumed, settings=dict(settings or {}))
     write_json(output / SCORES, scores)
     if scores.get("threshold_curve"):
         from .plot import plot_threshold_curve

@@ -139,3 +139,64 @@ def test_bad_input_exits_non_zero_with_a_coded_message(dataset, records, tmp_pat
     result = invoke("score", data, data, labels, "--tasks", "ner,srl")
     assert result.exit_code == 1 and "E462" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def _real_records(data_root, path, n):
+    from spacy_knowcoder.corpora.catalog import read_dataset
+
+    lines = [json.dumps(r) for r in read_dataset("re3d", "test", data_root, limit=n)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.model
+def test_evaluate_resumes_after_a_kill_with_the_same_predictions(smollm2_dir, data_root,
+                                                                 tmp_path):
+    """A real ``knowcoder evaluate`` process killed after its first saved batch:
+    the rerun keeps the saved batches and ends with an uninterrupted run's output."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from spacy_knowcoder.corpora.catalog import label_file
+
+    data = _real_records(data_root, tmp_path / "re3d.jsonl", 10)
+    args = [smollm2_dir, data, label_file("re3d"), "--batch-size", 2, "--max-new-tokens", 12,
+            "--typing", "generate"]
+    whole = tmp_path / "whole"
+    assert invoke("evaluate", *args, "--output", whole).exit_code == 0
+    killed = tmp_path / "killed"
+    command = [sys.executable, "-m", "spacy_knowcoder.cli", "evaluate",
+               *[str(a) for a in args], "--output", str(killed)]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    partial = killed / "predictions.partial.jsonl"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if partial.is_file() and len(partial.read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    saved = len(partial.read_text().splitlines())
+    assert 2 <= saved < 10 and not (killed / "predictions.jsonl").exists()
+    with partial.open("a") as handle:
+        handle.write('{"id": "cut sho')  # what a kill in the middle of a write leaves
+    result = invoke("evaluate", *args, "--output", killed)
+    assert result.exit_code == 0, result.output
+    scores = json.loads((killed / "scores.json").read_text())
+    assert scores["resumed_docs"] == saved - saved % 2
+    assert (killed / "predictions.jsonl").read_text() == (whole / "predictions.jsonl").read_text()
+    assert scores["metrics"] == json.loads((whole / "scores.json").read_text())["metrics"]
+    assert not partial.exists() and not (killed / "predictions.partial.json").exists()
+
+
+def test_a_partial_run_of_other_settings_is_refused(tmp_path):
+    from spacy_knowcoder.evaluation.resume import PartialPredictions
+
+    PartialPredictions(tmp_path, {"limit": 10}, step=2).append([{"id": 1}, {"id": 2}])
+    with pytest.raises(ValueError, match=r"E466.*'limit': 10.*'limit': 20"):
+        PartialPredictions(tmp_path, {"limit": 20}, step=2)
+    assert len(PartialPredictions(tmp_path, {"limit": 10}, step=2).done()) == 2
