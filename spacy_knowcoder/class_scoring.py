@@ -35,7 +35,7 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from .errors import Errors
 from .parsing import EntityItem, Item, ParseResult, RelationItem
-from .prompting import ITEM_INDENT, RESULTS_OPEN, entity_item, relation_item, trigger_item
+from .answer import ITEM_INDENT, RESULTS_OPEN, entity_item, relation_item, trigger_item
 
 TYPING_MODES = ("generate", "score")
 #: The content-free input of contextual calibration (Zhao et al. 2021 use "N/A").

@@ -29,7 +29,6 @@ from typing import (
     Collection,
     Dict,
     FrozenSet,
-    Iterator,
     List,
     Literal,
     Mapping,
@@ -39,8 +38,10 @@ from typing import (
     Union,
 )
 
+from .answer import BY_COMMA, BY_END, find_results_open, scan_items
 from .errors import Errors
 from .pycode import escape_keyword_identifiers, unescape_identifier
+from .schema.types import BASE_ENTITY
 
 Task = Literal["ner", "re", "ed", "eae"]
 TASKS: Tuple[str, ...] = ("ner", "re", "ed", "eae")
@@ -50,19 +51,12 @@ MAX_ITEMS = 10_000
 # Keyword roles (``from = [...]``) are rescued only in items up to this size: a
 # real item is a few hundred characters and the tokenizer is slow on megabytes.
 MAX_ESCAPE_CHARS = 50_000
-BASE_ENTITY_CLASS = "Entity"
+BASE_ENTITY_CLASS = BASE_ENTITY
 ENTITY_PARAMS: Tuple[str, ...] = ("name",)
 RELATION_PARAMS: Tuple[str, ...] = ("head_entity", "tail_entity")
 TRIGGER_PARAM = "trigger"
 _SNIPPET_CHARS = 60
-_OPENERS = frozenset("([{")
-_CLOSERS = frozenset(")]}")
-_QUOTES = frozenset("\"'")
-_ASSIGNED_NAME = "results"
 _FENCE = "```"
-# How an item ended in the scanner: at a top-level comma, at the list's closing
-# bracket, or at the end of the text (the list was cut off).
-_BY_COMMA, _BY_CLOSE, _BY_END = "comma", "close", "end"
 
 
 @dataclass(frozen=True)
@@ -203,34 +197,8 @@ def _locate_list_body(text: str) -> Optional[int]:
     RETURNS (Optional[int]): The index just after ``results = [`` (or after a
         leading ``[``, or of a leading first item), None when there is no list.
     """
-    start = _find_results_assignment(text)
-    if start is None:
-        start = _find_bare_list(text)
-    return start
-
-
-def _find_results_assignment(text: str) -> Optional[int]:
-    """RETURNS (Optional[int]): The index after the first ``results = [``."""
-    pos = text.find(_ASSIGNED_NAME)
-    while pos != -1:
-        if pos == 0 or not _is_name_char(text[pos - 1]):
-            after = _match_assignment_tail(text, pos + len(_ASSIGNED_NAME))
-            if after is not None:
-                return after
-        pos = text.find(_ASSIGNED_NAME, pos + 1)
-    return None
-
-
-def _match_assignment_tail(text: str, pos: int) -> Optional[int]:
-    """Match ``\\s*=\\s*[`` at ``pos`` (not ``==``).
-
-    RETURNS (Optional[int]): The index after ``[``, or None.
-    """
-    pos = _skip_whitespace(text, pos)
-    if text[pos : pos + 1] != "=" or text[pos + 1 : pos + 2] == "=":
-        return None
-    pos = _skip_whitespace(text, pos + 1)
-    return pos + 1 if text[pos : pos + 1] == "[" else None
+    bracket = find_results_open(text)
+    return bracket + 1 if bracket is not None else _find_bare_list(text)
 
 
 def _find_bare_list(text: str) -> Optional[int]:
@@ -267,99 +235,6 @@ def _is_name_char(char: str) -> bool:
 # Splitting the list into items (iterative, linear)
 
 
-def _scan_items(text: str, start: int) -> Iterator[Tuple[int, int, str]]:
-    """Split a list body into top-level items without recursion.
-
-    Tracks string literals (both quote styles, triple quotes, backslash
-    escapes), comments and bracket depth, so commas and brackets inside them do
-    not count.
-
-    text (str): The completion.
-    start (int): Index of the first character after the opening bracket.
-    YIELDS (Tuple[int, int, str]): ``(start, end, how)`` per item, where ``how``
-        is ``"comma"``, ``"close"`` (the list's ``]``) or ``"end"`` (cut off).
-    """
-    depth = 0
-    item_start = pos = start
-    has_code = False  # whether the current item has more than space and comments
-    while pos < len(text):
-        char = text[pos]
-        if char == "#":
-            pos = _skip_comment(text, pos)
-            # A comment line before an item would leave it indented for ``ast``.
-            item_start = item_start if has_code else pos
-            continue
-        has_code = has_code or not char.isspace()
-        if char in _QUOTES:
-            pos = _skip_string(text, pos)
-            continue
-        if char in _OPENERS:
-            depth += 1
-        elif char in _CLOSERS and depth > 0:
-            depth -= 1
-        elif char == "]":
-            yield item_start, pos, _BY_CLOSE
-            return
-        elif char == "," and depth == 0:
-            yield item_start, pos, _BY_COMMA
-            item_start = pos + 1
-            has_code = False
-        pos += 1
-    yield item_start, len(text), _BY_END
-
-
-def find_list_close(text: str, start: int) -> Optional[int]:
-    """Offset just after the ``]`` closing a list whose items start at ``start``.
-
-    Uses the same scan as the parser (strings, comments, nested brackets), so
-    whoever decides that a list is finished agrees with what gets parsed.
-
-    text (str): The code.
-    start (int): Index just after the list's opening bracket.
-    RETURNS (Optional[int]): The end offset (exclusive), or None while open.
-
-    Example:
-        >>> find_list_close('results = [Person("]"), X((1))] rest', 11)
-        31
-    """
-    for _, end, how in _scan_items(text, start):
-        if how == _BY_CLOSE:
-            return end + 1
-    return None
-
-
-def _skip_string(text: str, pos: int) -> int:
-    """Skip a string literal that starts with the quote at ``pos``.
-
-    A single-quoted string that reaches a newline ends there (Python would
-    reject it; the item then fails to parse but the scan recovers).
-    RETURNS (int): The index after the literal, or the end of the text.
-    """
-    quote = text[pos]
-    triple = quote * 3
-    is_triple = text.startswith(triple, pos)
-    pos += 3 if is_triple else 1
-    while pos < len(text):
-        char = text[pos]
-        if char == "\\":
-            pos += 2
-        elif is_triple and text.startswith(triple, pos):
-            return pos + 3
-        elif not is_triple and char == quote:
-            return pos + 1
-        elif not is_triple and char == "\n":
-            return pos
-        else:
-            pos += 1
-    return len(text)
-
-
-def _skip_comment(text: str, pos: int) -> int:
-    """RETURNS (int): The index of the newline that ends the comment at ``pos``."""
-    newline = text.find("\n", pos)
-    return len(text) if newline == -1 else newline
-
-
 # ---------------------------------------------------------------------------
 # Parsing the items
 
@@ -368,19 +243,19 @@ def _parse_list_body(
     text: str, start: int, whitelist: _Whitelist, result: ParseResult
 ) -> None:
     """Parse every top-level item of the list body into ``result``."""
-    for index, (item_start, item_end, how) in enumerate(_scan_items(text, start)):
+    for index, (item_start, item_end, how) in enumerate(scan_items(text, start)):
         source = text[item_start:item_end].strip()
         if index >= MAX_ITEMS:
             result.problems.append(
                 f"the results list has more than {MAX_ITEMS} items; the rest was ignored"
             )
             return
-        if how == _BY_END:
+        if how == BY_END:
             _parse_unfinished_item(source, index, whitelist, result)
             return
         if source:
             _parse_item(source, index, whitelist, result)
-        elif how == _BY_COMMA:
+        elif how == BY_COMMA:
             result.problems.append(f"item {index + 1} is empty (two commas in a row)")
     result.complete = True
 

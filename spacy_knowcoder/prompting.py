@@ -14,14 +14,14 @@ Example:
     'sentence = "Ann met Bob."'
 """
 from dataclasses import dataclass
-from typing import Iterable, List, Literal, Optional, Sequence, Tuple
+from typing import List, Literal, Optional, Sequence, Tuple
 
 from .errors import Errors
 from .pycode import quote_string
 from .schema.render import ENTITY_BASE, EVENT_BASE_EAE, EVENT_BASE_ED, RELATION_BASE
 from .schema.render import render_entity, render_event_eae, render_event_ed
 from .schema.render import render_relation
-from .schema.types import BASE_ENTITY, Schema
+from .schema.types import Schema
 
 Task = Literal["ner", "re", "ed", "eae"]
 TASKS: Tuple[str, ...] = ("ner", "re", "ed", "eae")
@@ -188,67 +188,3 @@ def triggers_of_instruction(instruction: str) -> List[Trigger]:
         trigger, _, event_type = item.partition('" is the trigger of event type "')
         triggers.append(Trigger(text=trigger[1:], event_type=event_type[:-1]))
     return triggers
-
-
-EMPTY_RESULTS = "results = []"
-#: How a non-empty answer opens, and what precedes each of its items.
-RESULTS_OPEN = "results = [\n"
-ITEM_INDENT = "\t"
-
-
-def render_results(items: Sequence[str]) -> str:
-    """The ``results = [...]`` answer of KnowCoder's data for some item lines.
-
-    Example:
-        >>> render_results(['Person("Ann")'])
-        'results = [\\n\\tPerson("Ann")\\n]'
-        >>> render_results([])
-        'results = []'
-    """
-    if not items:
-        return EMPTY_RESULTS
-    separator = ",\n" + ITEM_INDENT
-    return RESULTS_OPEN + ITEM_INDENT + separator.join(items) + "\n]"
-
-
-def entity_item(class_name: str, mention: str) -> str:
-    """One gold NER item, ``Person("Ann")``; ED items have the same shape.
-
-    Example:
-        >>> entity_item("Person", "Ann")
-        'Person("Ann")'
-    """
-    return f"{class_name}({quote_string(mention)})"
-
-
-def trigger_item(class_name: str, trigger: str) -> str:
-    """One gold ED item: the event class called with its trigger, ``Marriage("wed")``."""
-    return entity_item(class_name, trigger)
-
-
-def relation_item(class_name: str, head: str, tail: str) -> str:
-    """One gold RE item, ``BornIn(Entity("Ann"), Entity("Rome"))``."""
-    return f"{class_name}({_base_entity(head)}, {_base_entity(tail)})"
-
-
-def event_item(class_name: str, trigger: str,
-               roles: Iterable[Tuple[str, Sequence[str]]]) -> str:
-    """One gold EAE item: trigger, then each role with its mentions, in the given order.
-
-    Role names are written as the class definitions write them (DESIGN §3, the
-    reference data: ``from: List[ Entity ]``), Python keywords included; the
-    completion parser reads them back with ``pycode.escape_keyword_identifiers``.
-    Roles without mentions are left out.
-
-    Example:
-        >>> event_item("Marriage", "wed", [("spouse", ["Bob"]), ("from", ["Rome"]), ("to", [])])
-        'Marriage(trigger = "wed", spouse = [Entity("Bob")], from = [Entity("Rome")])'
-    """
-    parts = [f"trigger = {quote_string(trigger)}"]
-    parts += [f"{role} = [{', '.join(_base_entity(m) for m in mentions)}]"
-              for role, mentions in roles if mentions]
-    return f"{class_name}({', '.join(parts)})"
-
-
-def _base_entity(mention: str) -> str:
-    return f"{BASE_ENTITY}({quote_string(mention)})"

@@ -13,7 +13,7 @@ from spacy.tokens import DocBin
 from spacy_knowcoder.class_scoring import ClassScoring, content_free_item, new_typing_counts
 from spacy_knowcoder.class_scoring import render_as, softmax
 from spacy_knowcoder.parsing import EntityItem, EventItem, ParseResult, RelationItem
-from spacy_knowcoder.prompting import ITEM_INDENT, RESULTS_OPEN
+from spacy_knowcoder.answer import ITEM_INDENT, RESULTS_OPEN
 
 CLASSES = ["Person", "City"]
 

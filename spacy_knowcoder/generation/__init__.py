@@ -6,14 +6,13 @@ Example:
     >>> from spacy_knowcoder.generation import HFGenerator, GenerationSettings
     >>> gen = HFGenerator("models/smollm2-135m", GenerationSettings(batch_size=4))
 """
+from ..answer import find_list_end, open_results_prefix
 from .base import (
     DEFAULT_STOP_STRINGS,
     GenerationSettings,
     Generator,
-    find_list_end,
     generate_for_jobs,
     list_is_closed,
-    open_results_prefix,
     truncate_completion,
 )
 from .constrained import Constraint, ResultsGrammar

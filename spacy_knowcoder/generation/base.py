@@ -3,23 +3,23 @@
 A generator turns KnowCoder prompts (plain text, without BOS) into completions
 (only the new text). Decoding stops as soon as the ``results = [...]`` list that
 the model writes is closed, which is what the reference implementation does. The
-parser's own scanner (``parsing.find_list_close``) decides that on the decoded
-text, so stopping and parsing agree; nothing is evaluated.
+parser's own scanner (``answer.find_list_end``, the module that owns the answer
+format) decides that on the decoded text, so stopping and parsing agree;
+nothing is evaluated.
 
 Example:
     >>> list_is_closed('results = [\\n\\tPerson("a ] b"),\\n]')
     True
 """
 from dataclasses import dataclass
-from typing import Any, List, Optional, Protocol, Sequence, Tuple, runtime_checkable
+from typing import Any, List, Protocol, Sequence, Tuple, runtime_checkable
 
 from ..errors import Errors
-from ..parsing import find_list_close
+from ..answer import find_list_end
 
 #: Stop strings of the reference inference code (the model starts a new docstring).
 DEFAULT_STOP_STRINGS: Tuple[str, ...] = ('"""',)
 DTYPES: Tuple[str, ...] = ("auto", "float32", "bfloat16", "float16")
-RESULTS_NAME = "results"
 
 
 @runtime_checkable
@@ -146,68 +146,6 @@ def list_is_closed(text: str) -> bool:
     return find_list_end(text) is not None
 
 
-def find_list_end(text: str, start: int = 0) -> Optional[int]:
-    """Offset just after the ``]`` that closes the first ``results = [`` list.
-
-    text (str): The code to scan.
-    start (int): Where to start looking for the assignment.
-    RETURNS (Optional[int]): The end offset (exclusive), or None when there is no
-        ``results = [`` assignment at a line start or its list is still open.
-
-    Example:
-        >>> find_list_end('results = []\\nmore')
-        12
-    """
-    open_index = find_results_open(text, start)
-    if open_index is None:
-        return None
-    return find_list_close(text, open_index + 1)
-
-
-def find_results_open(text: str, start: int = 0, last: bool = False) -> Optional[int]:
-    """Offset of the ``[`` of a ``results = [`` assignment at the start of a line.
-
-    text (str): The code to scan.
-    start (int): Where to start looking.
-    last (bool): Return the last assignment instead of the first.
-    RETURNS (Optional[int]): Offset of the opening bracket, or None.
-
-    Example:
-        >>> find_results_open('x\\n  results = [')
-        14
-    """
-    found = None
-    pos = text.find(RESULTS_NAME, start)
-    while pos != -1:
-        bracket = _assignment_bracket(text, pos)
-        if bracket is not None:
-            if not last:
-                return bracket
-            found = bracket
-        pos = text.find(RESULTS_NAME, pos + 1)
-    return found
-
-
-def open_results_prefix(prompt: str) -> str:
-    """The tail of a prompt that opens a ``results = [`` list it does not close.
-
-    Used when a prompt is primed with the start of the answer: the stopping check
-    then scans this tail plus the completion.
-
-    prompt (str): The prompt text.
-    RETURNS (str): The prompt from its last open ``results = [`` on, or "".
-
-    Example:
-        >>> open_results_prefix('Output:\\nresults = [\\n\\tPerson("A")\\n')
-        'results = [\\n\\tPerson("A")\\n'
-    """
-    bracket = find_results_open(prompt, last=True)
-    if bracket is None or find_list_close(prompt, bracket + 1) is not None:
-        return ""
-    line_start = prompt.rfind("\n", 0, bracket) + 1
-    return prompt[line_start:]
-
-
 def truncate_completion(
     completion: str,
     prefix: str = "",
@@ -235,29 +173,6 @@ def truncate_completion(
     if cut is None:
         return completion, False
     return completion[:cut], True
-
-
-def _assignment_bracket(text: str, pos: int) -> Optional[int]:
-    """If ``results`` at pos starts a line and is assigned a list, the [ offset."""
-    line_start = text.rfind("\n", 0, pos) + 1
-    if text[line_start:pos].strip(" \t"):
-        return None
-    i = pos + len(RESULTS_NAME)
-    i = _skip_blanks(text, i)
-    if i >= len(text) or text[i] != "=":
-        return None
-    i = _skip_blanks(text, i + 1)
-    if i >= len(text) or text[i] != "[":
-        return None
-    return i
-
-
-def _skip_blanks(text: str, i: int) -> int:
-    while i < len(text) and text[i] in " \t":
-        i += 1
-    return i
-
-
 
 
 def generate_for_jobs(generator: Generator, jobs: Sequence[Any]) -> List[str]:

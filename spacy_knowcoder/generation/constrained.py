@@ -39,17 +39,19 @@ Example:
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
 
+from .. import answer
+from ..answer import RESULTS_START
 from ..errors import Errors
 from ..parsing import EventItem, RelationItem, parse_completion
 from ..pycode import quote_string
+from ..schema.types import BASE_ENTITY
 
-BASE_ENTITY = "Entity"
 QUOTE = ord('"')
-START_TEXT = b"results = ["
-ITEM_SEPARATOR = b",\n\t"
-FIRST_ITEM = b"\n\t"
+START_TEXT = RESULTS_START.encode()
+ITEM_SEPARATOR = answer.ITEM_SEPARATOR.encode()
+FIRST_ITEM = ("\n" + answer.ITEM_INDENT).encode()
 CLOSE_EMPTY = b"]"
-CLOSE_ITEMS = b"\n]"
+CLOSE_ITEMS = answer.LIST_CLOSE.encode()
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Sequence, Tuple
 
-from ..prompting import EMPTY_RESULTS  # what a row that ran out before any item returns
+from ..answer import EMPTY_RESULTS  # what a row that ran out before any item returns
 from .base import truncate_completion
 from .constrained import CLOSE_ITEMS, ResultsGrammar, TokenChooser
 

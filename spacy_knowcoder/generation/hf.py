@@ -16,7 +16,8 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..errors import Errors, Warnings, warn
 from ..precision import resolve_dtype
-from .base import GenerationSettings, open_results_prefix
+from ..answer import open_results_prefix
+from .base import GenerationSettings
 from .constrained import Constraint, ResultsGrammar, TokenChooser
 from .continuations import ContinuationScorer, continuation_ids
 from .decoding import GreedyDecoder, Row

@@ -31,16 +31,11 @@ import urllib.error
 import urllib.request
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from ..answer import LIST_CLOSE, find_list_end, open_results_prefix
 from ..errors import Errors
-from .base import (
-    DEFAULT_STOP_STRINGS,
-    GenerationSettings,
-    find_list_end,
-    open_results_prefix,
-    truncate_completion,
-)
+from .base import DEFAULT_STOP_STRINGS, GenerationSettings, truncate_completion
 
-LIST_END_STOP = "\n]"
+LIST_END_STOP = LIST_CLOSE
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 

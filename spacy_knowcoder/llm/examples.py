@@ -27,16 +27,8 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import Errors
-from ..prompting import (
-    Trigger,
-    entity_item,
-    event_item,
-    relation_item,
-    render_query,
-    render_results,
-    trigger_item,
-    wrap_query,
-)
+from ..answer import entity_item, event_item, relation_item, render_results, trigger_item
+from ..prompting import Trigger, render_query, wrap_query
 from ..schema.types import Schema
 
 

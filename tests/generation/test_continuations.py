@@ -9,7 +9,8 @@ import pytest
 from spacy_knowcoder.generation import GenerationSettings, HFGenerator
 from spacy_knowcoder.generation.continuations import continuation_ids, score_reference
 from spacy_knowcoder.generation.prefix_cache import split_prompt
-from spacy_knowcoder.prompting import RESULTS_OPEN, render_query, wrap_query
+from spacy_knowcoder.answer import RESULTS_OPEN
+from spacy_knowcoder.prompting import render_query, wrap_query
 from spacy_knowcoder.schema import schema_from_dict
 
 pytestmark = pytest.mark.model

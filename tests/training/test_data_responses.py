@@ -52,7 +52,7 @@ def test_keyword_roles_render_the_same_for_training_and_few_shot_answers():
     """Both gold renderers write keyword roles as the class definitions do (``from = [...]``)."""
     from spacy_knowcoder.llm.examples import example_items, examples_from_records
     from spacy_knowcoder.parsing import parse_completion
-    from spacy_knowcoder.prompting import render_results as render_items
+    from spacy_knowcoder.answer import render_results as render_items
 
     schema = schema_from_dict({"events": {"transfer": {
         "description": "A move.", "roles": ["from", "class", "to"]}}})

@@ -9,14 +9,9 @@ Example:
 """
 from typing import Any, Dict, List, Optional
 
-from spacy_knowcoder.prompting import EMPTY_RESULTS as EMPTY  # noqa: F401 - used by stats, understanding
-from spacy_knowcoder.prompting import (
-    entity_item,
-    event_item,
-    relation_item,
-    trigger_item,
-)
-from spacy_knowcoder.prompting import render_results as render_items
+from spacy_knowcoder.answer import EMPTY_RESULTS as EMPTY  # noqa: F401 - used by stats, understanding
+from spacy_knowcoder.answer import entity_item, event_item, relation_item, trigger_item
+from spacy_knowcoder.answer import render_results as render_items
 from spacy_knowcoder.schema import Schema
 
 
