@@ -20,6 +20,10 @@ generated spans:
   calibrated scoring again; "follows the definition" is the share typed as the
   class that now carries their gold type's definition, "follows the name" the
   share still typed by their old class name (chance is 1 / #classes for each);
+- the absent-class test: each record's most frequent gold class is left out of
+  the candidate list, and the model generates (typing by score); "emits absent"
+  is the share of that class's gold mentions that still come out, under any
+  class (the model should leave them out, so lower is better);
 - seconds spent generating, re-typing the generated items, and typing gold spans.
 
 Writes ``class_following.json`` and ``class_following.md`` to ``--out``.
@@ -27,6 +31,7 @@ Writes ``class_following.json`` and ``class_following.md`` to ``--out``.
 Usage:
     OMP_NUM_THREADS=2 python benchmarks/class_following.py --limit 100
     python benchmarks/class_following.py --sets re3d --limit 5 --models knowcoder-smol  # quick
+    python benchmarks/class_following.py --absent-only --limit 100  # only the absent-class test
 """
 import argparse
 import json
@@ -64,6 +69,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-new-tokens", type=int, default=96)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "class_following")
+    parser.add_argument("--absent-only", action="store_true",
+                        help="run only the absent-class test")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     rows = []
@@ -83,6 +90,12 @@ def main() -> None:
 def run_set(model: str, name: str, args: argparse.Namespace) -> Dict[str, Any]:
     labels = read_label_file(LABELS / f"{name}.json")
     gold = read_benchmark(args.heldout / f"{name}.jsonl", limit=args.limit)
+    clock = time.perf_counter()
+    absent = absent_probe(model, labels, gold, args)
+    absent_seconds = round(time.perf_counter() - clock, 1)
+    if args.absent_only:
+        return {"model": model, "set": name, "docs": len(gold), **absent,
+                "seconds": {"absent": absent_seconds}}
     nlp, pipe_name = load_pipeline(model, labels, ["ner"], batch_size=args.batch_size,
                                    max_new_tokens=args.max_new_tokens,
                                    settings={"typing": "score"})
@@ -138,8 +151,34 @@ def run_set(model: str, name: str, args: argparse.Namespace) -> Dict[str, Any]:
             "gold_type_acc_calibrated": _share(gold_typing["calibrated"], gold_typing["n"]),
             "majority_share_generate": _majority(generated),
             "majority_share_score": _majority(retyped), "majority_share_gold": _majority(gold),
-            **_precision_by_score(gold, retyped, 0.5),
-            "seconds": {k: round(v, 1) for k, v in seconds.items()}}
+            **_precision_by_score(gold, retyped, 0.5), **absent,
+            "seconds": {**{k: round(v, 1) for k, v in seconds.items()},
+                        "absent": absent_seconds}}
+
+
+def absent_probe(model: str, labels: LabelSet, gold: Sequence[Dict[str, Any]],
+                 args: argparse.Namespace) -> Dict[str, Optional[float]]:
+    """Leave each record's most frequent gold class out of its candidates and
+    count how many of that class's gold mentions the model still emits."""
+    by_absent: Dict[str, List[Dict[str, Any]]] = {}
+    for record in gold:
+        counts = Counter(e["label"] for e in record["entities"])
+        if counts and len(labels.entity_labels) > 1:
+            by_absent.setdefault(counts.most_common(1)[0][0], []).append(record)
+    emitted = total = 0
+    for label, records in by_absent.items():
+        kept = {k: v for k, v in labels.entity_labels.items() if k != label}
+        nlp, _ = load_pipeline(model, LabelSet(entity_labels=kept), ["ner"],
+                               batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
+                               settings={"typing": "score"})
+        docs = nlp.pipe((r["text"] for r in records), batch_size=args.batch_size)
+        for record, doc in zip(records, docs):
+            found = {(e.start_char, e.end_char) for e in doc.spans["knowcoder"]}
+            for e in record["entities"]:
+                if e["label"] == label:
+                    total += 1
+                    emitted += int((e["start"], e["end"]) in found)
+    return {"absent_emitted": _share(emitted, total), "absent_mentions": total}
 
 
 def swap_probe(model: str, labels: LabelSet, gold: Sequence[Dict[str, Any]],
@@ -251,12 +290,13 @@ def _cell(value: Any) -> str:
 
 
 def _mean(rows: Sequence[Dict[str, Any]], key: str) -> str:
-    values = [r[key] for r in rows if r[key] is not None]
+    values = [r[key] for r in rows if r.get(key) is not None]
     return f"{sum(values) / len(values):.1f}" if values else "-"
 
 
 COLUMNS: Tuple[Tuple[str, str], ...] = (
     ("f1_generate", "F1 gen"), ("f1_score", "F1 score"),
+    ("absent_emitted", "absent class: emitted"),
     ("span_type_acc_generate", "type acc gen"), ("span_type_acc_score", "type acc score"),
     ("gold_type_acc_raw", "gold spans raw"), ("gold_type_acc_calibrated", "gold spans calibrated"),
     ("majority_share_generate", "majority gen"), ("majority_share_score", "majority score"),
@@ -271,15 +311,15 @@ def markdown(rows: Sequence[Dict[str, Any]], args: argparse.Namespace) -> str:
              "| model | set | " + " | ".join(title for _, title in COLUMNS) + " | s gen / retype |",
              "|---|---|" + "---:|" * (len(COLUMNS) + 1)]
     for row in rows:
-        cells = [_cell(row[key]) for key, _ in COLUMNS]
+        cells = [_cell(row.get(key)) for key, _ in COLUMNS]
         secs = row["seconds"]
         lines.append(f"| {row['model']} | {row['set']} | " + " | ".join(cells)
-                     + f" | {secs['generate']} / {secs['retype']} |")
+                     + f" | {secs.get('generate', '-')} / {secs.get('retype', '-')} |")
     for model in dict.fromkeys(r["model"] for r in rows):
         mine = [r for r in rows if r["model"] == model]
         cells = [_mean(mine, key) for key, _ in COLUMNS]
-        gen = sum(r["seconds"]["generate"] for r in mine)
-        retype = sum(r["seconds"]["retype"] for r in mine)
+        gen = sum(r["seconds"].get("generate", 0.0) for r in mine)
+        retype = sum(r["seconds"].get("retype", 0.0) for r in mine)
         lines.append(f"| **{model}** | **mean** | " + " | ".join(cells)
                      + f" | {gen:.0f} / {retype:.0f} |")
     return "\n".join(lines) + "\n"
