@@ -48,20 +48,62 @@ def test_the_default_finds_people_in_real_sentences(default_nlp):
         [[(e.text, e.label_) for e in d.ents] for d in docs]
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "regression of the stop-24 adapter (issue 24): in float32 and bf16 its generation "
+    "closes the list after 'Barack Obama', so Honolulu is never found; the adapter "
+    "before it found Honolulu and scoring typed it as a city"))
 def test_the_default_finds_the_city(shipped_home):
-    """Generating, the 135M model calls Honolulu a person; typing by scoring (the
-    default, docs/inference.md §8) compares the classes and gets the city.
-
-    float32, so every CPU computes the same: in bf16 on an AMX CPU generation stops
-    after "Barack Obama" (a near-tie of its top two tokens), and scoring can only
-    re-type what generation found.
-    """
+    """Typing by scoring (the default, docs/inference.md §8) can only re-type what
+    generation found; the city must be found first. float32, so every CPU computes
+    the same."""
     nlp = spacy.blank("en")
     nlp.add_pipe("knowcoder", config={"dtype": "float32", "schema": {"entities": {
         "person": "A human being.", "city": "A large town."}}})
     doc = nlp("Barack Obama was born in Honolulu.")
-    assert ("Honolulu", "city") in {(e.text, e.label_) for e in doc.ents}
     assert all(0 < s <= 1 for s in doc.spans["knowcoder"].attrs["scores"])
+    assert ("Honolulu", "city") in {(e.text, e.label_) for e in doc.ents}
+
+
+#: Five sentences from other domains, each with the typed mention the default must
+#: find; written before the stop-24 adapter was run on them (issue 24's acceptance).
+DOMAINS = {
+    "science": ("The Hubble Space Telescope observed the Andromeda Galaxy.",
+                {"telescope": "An instrument for observing distant objects in space.",
+                 "galaxy": "A large system of stars, gas and dust held together by gravity.",
+                 "person": "A human being."}, ("Andromeda Galaxy", "galaxy")),
+    "sport": ("Lionel Messi scored twice for Inter Miami against the New York Red Bulls.",
+              {"athlete": "A person who competes in a sport.",
+               "sports team": "A team that plays a sport, such as a football club.",
+               "city": "A large town."}, ("Lionel Messi", "athlete")),
+    "business": ("Microsoft acquired Activision Blizzard for $69 billion.",
+                 {"company": "A business organization that sells goods or services.",
+                  "person": "A human being.",
+                  "money": "An amount of money with its currency."}, ("Microsoft", "company")),
+    "medicine": ("Patients with type 2 diabetes were treated with metformin.",
+                 {"disease": "A disorder of the body or mind, such as an illness.",
+                  "drug": "A medicine or other substance used to treat a disease.",
+                  "person": "A human being."}, ("metformin", "drug")),
+    "film": ("Christopher Nolan directed Oppenheimer, starring Cillian Murphy.",
+             {"person": "A human being.", "film": "A motion picture.",
+              "organization": "A company, institution or other group of people."},
+             ("Oppenheimer", "film")),
+}
+#: Missed by the stop-24 adapter (measured in float32 and bf16): "Inter Miami" and the
+#: Red Bulls come out as cities and Messi is not found; metformin and Oppenheimer
+#: are not found. strict: a fix makes these xpass and fail, so the mark is removed.
+MISSED = {"sport", "medicine", "film"}
+
+
+@pytest.mark.parametrize("domain", [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="missed by the stop-24 "
+                                                "adapter (issue 24)")) if name in MISSED
+    else name for name in DOMAINS])
+def test_the_default_types_a_mention_in_other_domains(shipped_home, domain):
+    text, classes, expected = DOMAINS[domain]
+    nlp = spacy.blank("en")
+    nlp.add_pipe("knowcoder", config={"dtype": "float32", "schema": {"entities": classes}})
+    doc = nlp(text)
+    assert expected in {(e.text, e.label_) for e in doc.ents}
 
 
 def test_200_classes_do_not_fit_one_prompt_and_split_selection_runs_them(shipped_home):
