@@ -161,10 +161,13 @@ def _nlp(**config):
 
 @pytest.mark.model
 def test_scoring_types_the_city_and_every_entity_gets_a_score(shipped_home) -> None:
-    nlp = _nlp()
-    doc = nlp("Barack Obama was born in Honolulu.")
+    """float32, so every CPU computes the same. (The stop-24 adapter no longer finds
+    Honolulu in "Barack Obama was born in Honolulu.", see tests/test_default_model.py;
+    scoring can only type what generation found.)"""
+    nlp = _nlp(dtype="float32")
+    doc = nlp("Angela Merkel visited Berlin on Monday.")
     found = {(e.text, e.label_) for e in doc.spans["knowcoder"]}
-    assert ("Honolulu", "city") in found and ("Barack Obama", "person") in found
+    assert ("Berlin", "city") in found and ("Angela Merkel", "person") in found
     scores = doc.spans["knowcoder"].attrs["scores"]
     assert len(scores) == len(doc.spans["knowcoder"])
     assert all(0 < s <= 1 for s in scores)
@@ -177,10 +180,11 @@ def test_scoring_types_the_city_and_every_entity_gets_a_score(shipped_home) -> N
 
 @pytest.mark.model
 def test_the_threshold_keeps_only_confident_entities(shipped_home) -> None:
-    text = "Barack Obama was born in Honolulu."
-    every = _nlp()(text).spans["knowcoder"]
+    text = "Angela Merkel visited Berlin on Monday."
+    every = _nlp(dtype="float32")(text).spans["knowcoder"]
+    assert len(every) == 2
     cut = sorted(every.attrs["scores"])[0] + 1e-6
-    kept = _nlp(threshold=cut)(text)
+    kept = _nlp(dtype="float32", threshold=cut)(text)
     assert len(kept.spans["knowcoder"]) == len(every) - 1
     assert kept._.knowcoder_diagnostics["typing"]["below_threshold"] == 1
 
