@@ -66,9 +66,9 @@ def task_samples(task: str, records: Sequence[Dict[str, Any]], schema: Schema, d
     class-definition prefix and train with one prefix pass (``[sft]
     share_prefix``). A group closes early when its gold classes would not fit
     the candidate count. Where a group's longest sample would exceed
-    ``settings.max_sample_chars``, absent classes leave its list, last drawn
-    first, until it fits (long definitions, as in Pile-NER, then get shorter
-    lists instead of no sample).
+    ``settings.max_sample_chars``, absent classes leave its list, the last
+    listed first, until it fits or one is left (long definitions, as in
+    Pile-NER, then get shorter lists instead of no sample).
     """
     if task == "eae":
         for record in records:
