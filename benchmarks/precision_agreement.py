@@ -21,16 +21,15 @@ from typing import Any, Dict
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 from spacy_knowcoder.corpora.benchmark import read_benchmark, read_label_file  # noqa: E402
 from spacy_knowcoder.evaluation.evaluate import load_pipeline  # noqa: E402
 from spacy_knowcoder.evaluation.gold_docs import doc_to_record  # noqa: E402
 from spacy_knowcoder.evaluation.metrics import score_records  # noqa: E402
 from spacy_knowcoder.extensions import DIAGNOSTICS  # noqa: E402
+from class_following import HELDOUT, LABELS, SETS  # noqa: E402  (the same sets and files)
 
-HELDOUT = REPO / "training" / "long" / "data" / "heldout"
-LABELS = REPO / "spacy_knowcoder" / "corpora" / "labels"
-SETS = ("re3d", "anem", "gum", "wnut17")
 DTYPES = ("float32", "bfloat16")
 
 

@@ -33,7 +33,8 @@ from ..fileio import write_json
 from ..prompting import TASKS
 from .gold_docs import doc_to_record
 from ..class_scoring import SCORED_TASKS
-from .resume import PartialPredictions, file_sha256
+from ..generation.adapter import file_sha256
+from .resume import PartialPredictions
 from .metrics import HEADLINE, LabelMatcher, has_scores, score_records, threshold_curve
 
 PathLike = Union[str, Path]

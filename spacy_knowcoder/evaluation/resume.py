@@ -19,7 +19,6 @@ Example:
     >>> PartialPredictions(run.folder, {"model": "m"}, step=2).done()
     [{'id': 1}, {'id': 2}]
 """
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -30,15 +29,6 @@ from ..fileio import write_json
 
 PARTIAL = "predictions.partial.jsonl"
 PARTIAL_RUN = "predictions.partial.json"
-
-
-def file_sha256(path: "str | Path") -> str:
-    """The sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class PartialPredictions:
@@ -88,14 +78,16 @@ class PartialPredictions:
             if self.run_path.is_file() else None
         if saved != self.run:
             raise ValueError(Errors.E466.format(folder=self.folder, saved=saved, run=self.run))
+        lines = self.path.read_text(encoding="utf-8").split("\n")
         records = []
-        for line in self.path.read_text(encoding="utf-8").split("\n"):
+        for line in lines:
             try:
                 records.append(json.loads(line))
             except json.JSONDecodeError:
                 break  # the line a kill cut short, and everything after it
         keep = len(records) - len(records) % self.step
         records = records[:keep]
-        with open(self.path, "w", encoding="utf-8") as handle:  # drop what is not kept
-            handle.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        if keep != len([line for line in lines if line]):  # drop what is not kept
+            with open(self.path, "w", encoding="utf-8") as handle:
+                handle.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
         return records
