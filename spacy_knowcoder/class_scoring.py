@@ -30,8 +30,8 @@ Example:
 """
 import math
 from collections import Counter, OrderedDict
-from dataclasses import replace
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .errors import Errors
 from .parsing import EntityItem, Item, ParseResult, RelationItem
@@ -98,6 +98,33 @@ def softmax(values: Sequence[float]) -> List[float]:
     return [w / total for w in weights]
 
 
+@dataclass
+class TypingPlan:
+    """The items of one window to be typed against one prompt (``ClassScoring.plan``).
+
+    task (str): The prompt's task.
+    prompt (str): The prompt the items are scored under.
+    classes (List[str]): Its candidate class names, in prompt order.
+    results (Sequence[ParseResult]): The parsed answers whose items get replaced.
+    items (List[Item]): The distinct items to score (mentions in the text).
+    content_free_prompt (Callable[[], str]): ``prompt`` with the content-free sentence.
+    counts (Dict[str, int]): The doc's typing counters (``COUNTERS``).
+    """
+
+    task: str
+    prompt: str
+    classes: List[str]
+    results: Sequence[ParseResult]
+    items: List[Item]
+    content_free_prompt: Callable[[], str]
+    counts: Dict[str, int]
+
+    def continuations(self) -> List[str]:
+        """Every item written as every class: item-major, in class order."""
+        return [ITEM_INDENT + render_as(item, name) for item in self.items
+                for name in self.classes]
+
+
 class ClassScoring:
     """Re-type parsed items by the model's scores of every candidate class.
 
@@ -121,7 +148,8 @@ class ClassScoring:
         ``results`` are the answers for one window of text: one prompt's, or
         those of several prompts that split the candidates (``split_selection``),
         typed together against ``prompt``, which shows all their classes. A
-        mention two of them found becomes one item.
+        mention two of them found becomes one item. To type many windows in
+        few model passes, ``plan`` each and call ``retype_many`` once.
 
         generator (Generator): The model; it needs ``score_continuations``.
         task (str): The prompts' task.
@@ -133,28 +161,56 @@ class ClassScoring:
         in_text (Callable[[Item], bool]): Whether an item's mentions occur in the text.
         counts (Dict[str, int]): The doc's typing counters (``COUNTERS``), updated.
         """
+        plan = self.plan(generator, task, prompt, classes, results, content_free_prompt,
+                         in_text, counts)
+        self.retype_many(generator, [plan] if plan is not None else [])
+
+    def plan(self, generator: Any, task: str, prompt: str, classes: Sequence[str],
+             results: Sequence[ParseResult], content_free_prompt: Callable[[], str],
+             in_text: Callable[[Item], bool], counts: Dict[str, int]
+             ) -> Optional[TypingPlan]:
+        """What ``retype`` would score for one window, or None when nothing is to score.
+
+        Items left as generated are counted here (``one_class``, ``not_in_text``,
+        ``no_model_scores``). Arguments as for ``retype``.
+
+        Example:
+            >>> plan = stage.plan(gen, "ner", prompt, classes, [result], cf, locates, counts)  # doctest: +SKIP
+            >>> stage.retype_many(gen, [plan])  # doctest: +SKIP
+        """
         items = [item for result in results for item in result.items]
         if task not in SCORED_TASKS or not items:
-            return
+            return None
         if getattr(generator, "score_continuations", None) is None:
             counts["no_model_scores"] += len(items)
-            return
+            return None
         if len(classes) < 2:
             counts["one_class"] += len(items)
-            return
+            return None
         placed = [item for item in items if in_text(item)]
         counts["not_in_text"] += len(items) - len(placed)
         unique = list({render_as(item, ""): item for item in placed}.values())
         if not unique:
+            return None
+        return TypingPlan(task, prompt, list(classes), results, unique, content_free_prompt,
+                          counts)
+
+    def retype_many(self, generator: Any, plans: Sequence[TypingPlan]) -> None:
+        """Score every plan's items in one call to the model and apply the best classes.
+
+        A generator with ``score_continuations_many`` (the transformers backend)
+        packs the documents of a batch into few forward passes; others are
+        asked prompt by prompt.
+        """
+        if not plans:
             return
-        raw, offsets = self.class_scores(generator, task, prompt, classes, unique,
-                                         content_free_prompt)
-        chosen: Dict[str, tuple] = {}
-        for item, row in zip(unique, raw):
-            probabilities = softmax([score - offset for score, offset in zip(row, offsets)])
-            best = max(range(len(classes)), key=probabilities.__getitem__)
-            chosen[render_as(item, "")] = (classes[best], probabilities[best])
-        self._apply(results, chosen, counts)
+        for plan, (raw, offsets) in zip(plans, self._scores(generator, plans)):
+            chosen: Dict[str, tuple] = {}
+            for item, row in zip(plan.items, raw):
+                probabilities = softmax([score - offset for score, offset in zip(row, offsets)])
+                best = max(range(len(plan.classes)), key=probabilities.__getitem__)
+                chosen[render_as(item, "")] = (plan.classes[best], probabilities[best])
+            self._apply(plan.results, chosen, plan.counts)
 
     def class_scores(self, generator: Any, task: str, prompt: str, classes: Sequence[str],
                      items: Sequence[Item], content_free_prompt: Callable[[], str]
@@ -169,12 +225,33 @@ class ClassScoring:
             >>> raw, offsets = stage.class_scores(gen, "ner", prompt, ["Person", "City"],
             ...     [EntityItem("Person", "Ann")], lambda: cf_prompt)  # doctest: +SKIP
         """
-        continuations = [ITEM_INDENT + render_as(item, name)
-                         for item in items for name in classes]
-        flat = generator.score_continuations(prompt + RESULTS_OPEN, continuations)
-        width = len(classes)
-        raw = [flat[k * width:(k + 1) * width] for k in range(len(items))]
-        return raw, self._offsets(generator, task, classes, content_free_prompt)
+        plan = TypingPlan(task, prompt, list(classes), [], list(items), content_free_prompt,
+                          new_typing_counts())
+        return self._scores(generator, [plan])[0]
+
+    def _scores(self, generator: Any, plans: Sequence[TypingPlan]
+                ) -> List[Tuple[List[List[float]], List[float]]]:
+        """Raw scores (items x classes) and calibration offsets of each plan, asking
+        the model once for all items and for every content-free table not cached."""
+        keys = [self._content_free_key(generator, plan) for plan in plans]
+        missing: Dict[tuple, TypingPlan] = {}
+        for key, plan in zip(keys, plans):
+            if key is not None and key not in missing and self._cached(key) is None:
+                missing[key] = plan
+        requests = [(plan.prompt + RESULTS_OPEN, plan.continuations()) for plan in plans]
+        requests += [(key[1] + RESULTS_OPEN,
+                      [ITEM_INDENT + content_free_item(plan.task, name) for name in plan.classes])
+                     for key, plan in missing.items()]
+        answers = score_requests(generator, requests)
+        for key, found in zip(missing, answers[len(plans):]):
+            self._store(key, found)
+        scored = []
+        for key, plan, flat in zip(keys, plans, answers):
+            width = len(plan.classes)
+            raw = [flat[k * width:(k + 1) * width] for k in range(len(plan.items))]
+            offsets = self._cached(key) if key is not None else [0.0] * width
+            scored.append((raw, offsets))
+        return scored
 
     def _apply(self, results: Sequence[ParseResult], chosen: Dict[str, tuple],
                counts: Dict[str, int]) -> None:
@@ -202,23 +279,41 @@ class ClassScoring:
                 kept.append(replace(item, class_name=class_name, score=round(score, 6)))
             result.items = kept
 
-    def _offsets(self, generator: Any, task: str, classes: Sequence[str],
-                 content_free_prompt: Callable[[], str]) -> List[float]:
+    def _content_free_key(self, generator: Any, plan: TypingPlan) -> Optional[tuple]:
+        """The cache key of a plan's content-free scores (None without calibration):
+        they belong to one model, one content-free prompt and its classes."""
         if not self.calibrate:
-            return [0.0] * len(classes)
-        prompt = content_free_prompt()
-        key = (id(generator), prompt, tuple(classes))  # offsets belong to one model
+            return None
+        return (id(generator), plan.content_free_prompt(), tuple(plan.classes), plan.task)
+
+    def _cached(self, key: tuple) -> Optional[List[float]]:
         found = self._content_free.get(key)
-        if found is None:
-            found = generator.score_continuations(
-                prompt + RESULTS_OPEN,
-                [ITEM_INDENT + content_free_item(task, name) for name in classes])
-            self._content_free[key] = found
-            while len(self._content_free) > self.cache_size:
-                self._content_free.popitem(last=False)
-        else:
+        if found is not None:
             self._content_free.move_to_end(key)
         return found
+
+    def _store(self, key: tuple, scores: List[float]) -> None:
+        self._content_free[key] = scores
+        while len(self._content_free) > self.cache_size:
+            self._content_free.popitem(last=False)
+
+
+def score_requests(generator: Any, requests: Sequence[Tuple[str, Sequence[str]]]
+                   ) -> List[List[float]]:
+    """The model's log-probabilities of each request's continuations after its prompt.
+
+    Uses ``generator.score_continuations_many`` when the generator has it (one
+    call, packed passes), else ``score_continuations`` once per request.
+
+    Example:
+        >>> score_requests(gen, [(prompt, ['\\tCity("Rome")'])])  # doctest: +SKIP
+        [[-1.2]]
+    """
+    many = getattr(generator, "score_continuations_many", None)
+    if many is not None:
+        return many(requests)
+    return [generator.score_continuations(prompt, continuations)
+            for prompt, continuations in requests]
 
 
 def _most_per_class(items: Sequence[Item]) -> Counter:

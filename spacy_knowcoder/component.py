@@ -28,7 +28,8 @@ from spacy.util import ensure_path, from_bytes, from_disk, to_bytes, to_disk
 
 from .errors import Errors, Warnings, warn
 from .extensions import register_extensions
-from .class_scoring import TYPING_MODES, ClassScoring, check_threshold, new_typing_counts
+from .class_scoring import TYPING_MODES, ClassScoring, TypingPlan, check_threshold
+from .class_scoring import new_typing_counts
 from .extractor import CandidateSelector, DocState, Extractor, PromptJob, warn_dropped
 from .extractor import whole_schema
 from .fileio import write_bytes, write_json
@@ -431,14 +432,16 @@ class KnowCoder(Pipe):
         The prompts of one window (several when a selection policy split the
         candidates, e.g. one class per prompt) are typed together against one
         prompt with all their classes, when it fits the model's context;
-        otherwise each prompt on its own. A model without token scores (a
-        served model) keeps the generated classes, counted as
-        ``no_model_scores`` in the diagnostics: with ``score`` as the default, a
-        warning would fire for every such pipeline.
+        otherwise each prompt on its own. All windows of the batch are scored
+        in one call, which the transformers backend packs into few passes. A
+        model without token scores (a served model) keeps the generated
+        classes, counted as ``no_model_scores`` in the diagnostics: with
+        ``score`` as the default, a warning would fire for every such pipeline.
         """
         assert self.class_scoring is not None
         generator, extractor = self.generator, self.extractor
         windows: Dict[int, List[int]] = {}
+        plans: List[TypingPlan] = []
         for i, job in enumerate(jobs):
             windows.setdefault(id(job.extraction), []).append(i)
         for indices in windows.values():
@@ -448,11 +451,14 @@ class KnowCoder(Pipe):
             else:
                 groups = [(jobs[i], [i]) for i in indices]
             for job, group in groups:
-                self.class_scoring.retype(
+                plan = self.class_scoring.plan(
                     generator, job.task, job.prompt, list(job.classes),
                     [results[i] for i in group],
                     lambda job=job: extractor.content_free_prompt(job),
                     job.extraction.locates, states[job.doc_index].diagnostics["typing"])
+                if plan is not None:
+                    plans.append(plan)
+        self.class_scoring.retype_many(generator, plans)
 
     def _fits(self, prompt: str) -> bool:
         """Whether a prompt plus a scored item fits the model's context."""

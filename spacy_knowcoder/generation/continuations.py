@@ -2,18 +2,21 @@
 
 The typing stage (``spacy_knowcoder.class_scoring``) asks, for a mention the
 model wrote, how probable ``\\tPerson("Ann")``, ``\\tCity("Ann")``, ... are after
-the prompt. Every continuation of a prompt shares the prompt's key/value cache:
-the schema prefix comes from the generator's prefix cache and the per-document
-suffix is run once on top of it.
+the prompt. Every prompt of a task and schema shares the schema prefix, whose
+key/value cache comes from the generator's prefix cache.
 
-The continuations are then packed into one token tree (a trie: rows that start
-alike, such as every ``\\tPerson("`` row, share their first tokens) and fed as
-one sequence at batch size 1 with a tree attention mask: each token sees the
-context and its own ancestors, nothing else. That needs no copy of the context
-cache per row, and each shared token is computed once. Models with a sliding
-attention window shorter than the sequence fall back to right-padded rows, each
-on a copy of the context cache (right padding is safe: a causal model's scores
-of the real tokens never see the pads after them).
+The continuations of one prompt are packed into a token tree (a trie: rows
+that start alike, such as every ``\\tPerson("`` row, share their first tokens).
+The per-document context (the ``sentence = ...`` suffix) and its tree, and
+those of the other documents of a batch, are laid one after another in one
+sequence and fed in one pass on top of the prefix cache, with a block mask:
+each token sees the prefix, its own context and its own ancestors, nothing
+else. That needs no copy of the prefix cache, computes each shared token once
+and keeps the matrix products large: on the 2-core AMX machine a 40-token pass
+costs 1.4 ms a token in bf16, a 400-token pass 0.43 ms. Models with a sliding
+attention window shorter than the sequence fall back to right-padded rows,
+each on a copy of the context cache (right padding is safe: a causal model's
+scores of the real tokens never see the pads after them).
 
 Example:
     >>> scorer = ContinuationScorer(model, "cache", pad_id=0)  # doctest: +SKIP
@@ -21,6 +24,7 @@ Example:
     [-3.2, -11.9]
 """
 import copy
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 #: Continuation rows fed to the model together on the fallback path (each carries a
@@ -107,13 +111,13 @@ class TokenTree:
 
 
 class ContinuationScorer:
-    """Sum of token log-probabilities of continuations after a shared context.
+    """Sum of token log-probabilities of continuations after a shared prefix.
 
     model (PreTrainedModel): A causal LM in eval mode.
     cache_keyword (str): Its forward's name for the KV cache (see ``decoding.cache_keyword``).
     pad_id (int): Any token id to pad rows with (its scores are ignored).
     rows_per_batch (int): Continuations per forward pass on the padded-rows path.
-    tree (bool): Pack the continuations as a token tree (see the module docstring);
+    tree (bool): Pack the continuations as token trees (see the module docstring);
         False always uses padded rows.
     """
 
@@ -137,28 +141,49 @@ class ContinuationScorer:
             one scores 0.
         RETURNS (List[float]): Natural-log probabilities, in input order.
         """
-        import torch
-        from transformers import DynamicCache
+        return self.score_many(past, past_length, [(context, continuations)])[0]
 
-        if not continuations:
-            return []
-        device = self.model.device
-        cache = copy.deepcopy(past) if past is not None else DynamicCache(config=self.model.config)
-        ids = torch.tensor([list(context)], dtype=torch.long, device=device)
-        positions = torch.arange(past_length, past_length + len(context), device=device)
-        with torch.inference_mode():
-            logits = self.model(input_ids=ids, position_ids=positions[None], use_cache=True,
-                                logits_to_keep=1, **{self.cache_keyword: cache}).logits
-        first = torch.log_softmax(logits[0, -1].float(), dim=-1)
-        n_context = past_length + len(context)
-        longest = max(len(row) for row in continuations)
-        if not self._tree_fits(n_context + longest):
-            scores: List[float] = []
-            for start in range(0, len(continuations), self.rows_per_batch):
-                rows = continuations[start:start + self.rows_per_batch]
-                scores.extend(self._score_rows(cache, n_context, first, rows))
-            return scores
-        return self._score_tree(cache, n_context, first, continuations)
+    def score_many(self, past: Any, past_length: int,
+                   requests: Sequence[Tuple[Sequence[int], Sequence[Sequence[int]]]]
+                   ) -> List[List[float]]:
+        """``score`` for several contexts after one prefix, packed into few passes.
+
+        Each request is (context ids, continuation ids). Contexts and their
+        continuation trees are laid one after another in one sequence, up to
+        ``TREE_TOKENS`` tokens a pass, and a block mask keeps them apart: a
+        context token sees the prefix and its own context, a tree token the
+        prefix, its context and its ancestors. Position ids restart after the
+        prefix for every context, so each score is what the model gives that
+        context alone.
+
+        RETURNS (List[List[float]]): Per request, its continuations' scores.
+
+        Example:
+            >>> scorer.score_many(past, 120, [([5, 6], [[7], [8, 9]]), ([5], [[7]])])  # doctest: +SKIP
+            [[-2.3, -9.1], [-1.7]]
+        """
+        scores: List[List[Optional[float]]] = [[None] * len(rows) for _, rows in requests]
+        packs: List[List[Segment]] = [[]]
+        size = 0
+        for index, (context, rows) in enumerate(requests):
+            if not rows:
+                continue
+            if not context:
+                raise ValueError("score_many needs at least one context token per request")
+            longest = max(len(row) for row in rows)
+            if not self._tree_fits(past_length + len(context) + longest):
+                scores[index] = list(self._score_padded(past, past_length, context, rows))
+                continue
+            for segment in _segments(index, context, rows):
+                if packs[-1] and size + len(segment) > TREE_TOKENS:
+                    packs.append([])
+                    size = 0
+                packs[-1].append(segment)
+                size += len(segment)
+        for pack in packs:
+            if pack:
+                self._run_pack(past, past_length, pack, scores)
+        return [[float(s) for s in row] for row in scores]  # type: ignore[arg-type]
 
     def _tree_fits(self, length: int) -> bool:
         """Whether the tree path computes what the model computes for ``length`` tokens:
@@ -170,54 +195,73 @@ class ContinuationScorer:
         return (self.tree and not (isinstance(window, int) and length > window)
                 and attention in ("sdpa", "eager"))
 
-    def _score_tree(self, cache: Any, n_context: int, first: Any,
-                    rows: Sequence[Sequence[int]]) -> List[float]:
-        """Score rows packed as token trees of at most ``TREE_TOKENS`` fed tokens."""
-        scores: List[Optional[float]] = [None] * len(rows)
-        tree = TokenTree()
-        members: List[int] = []
-        for i, row in enumerate(rows):
-            if members and len(tree) + max(0, len(row) - 1) > TREE_TOKENS:
-                self._run_tree(cache, n_context, first, tree, [rows[j] for j in members],
-                               members, scores)
-                tree, members = TokenTree(), []
-            tree.add(row[:-1])
-            members.append(i)
-        self._run_tree(cache, n_context, first, tree, [rows[j] for j in members], members,
-                       scores)
-        return [float(score) for score in scores]  # type: ignore[arg-type]
-
-    def _run_tree(self, cache: Any, n_context: int, first: Any, tree: "TokenTree",
-                  rows: Sequence[Sequence[int]], indices: Sequence[int],
-                  scores: List[Optional[float]]) -> None:
+    def _run_pack(self, past: Any, past_length: int, pack: Sequence["Segment"],
+                  scores: List[List[Optional[float]]]) -> None:
+        """One forward pass over the segments of a pack; fill in their rows' scores."""
         import torch
 
-        logp = None
-        if len(tree):
-            device, dtype = self.model.device, self.model.dtype
-            visible = tree.visibility()
-            mask = torch.zeros((1, 1, len(tree), n_context + len(tree)), dtype=dtype)
-            mask[0, 0, :, n_context:].masked_fill_(~visible, torch.finfo(dtype).min)
-            ids = torch.tensor([tree.tokens], dtype=torch.long, device=device)
-            positions = torch.tensor([[n_context + d for d in tree.depths]], device=device)
-            tree_cache = copy.deepcopy(cache)
-            with torch.inference_mode():
-                logits = self.model(input_ids=ids, attention_mask=mask.to(device),
-                                    position_ids=positions, use_cache=True,
-                                    **{self.cache_keyword: tree_cache}).logits[0]
-            logp = torch.log_softmax(logits.float(), dim=-1)
-        for index, row in zip(indices, rows):
-            if not row:
-                scores[index] = 0.0
-                continue
-            total = float(first[row[0]])
-            nodes = tree.path(row[:-1])
-            if nodes:
-                assert logp is not None
-                at = torch.tensor(nodes, dtype=torch.long, device=logp.device)
-                targets = torch.tensor(list(row[1:]), dtype=torch.long, device=logp.device)
-                total += float(logp[at, targets].sum())
-            scores[index] = total
+        device, dtype = self.model.device, self.model.dtype
+        tokens: List[int] = []
+        positions: List[int] = []
+        keep: List[int] = []  # sequence positions whose next-token scores are read
+        owners: List[int] = []  # where each segment starts in `keep`
+        total = sum(len(segment) for segment in pack)
+        visible = torch.zeros((total, total), dtype=torch.bool)
+        for segment in pack:
+            start, n_context = len(tokens), len(segment.context)
+            tokens += segment.context + segment.tree.tokens
+            positions += [past_length + j for j in range(n_context)]
+            positions += [past_length + n_context + d for d in segment.tree.depths]
+            context_end = start + n_context
+            visible[start:context_end, start:context_end] = torch.ones(
+                (n_context, n_context), dtype=torch.bool).tril()
+            if len(segment.tree):
+                visible[context_end:start + len(segment), start:context_end] = True
+                visible[context_end:start + len(segment),
+                        context_end:start + len(segment)] = segment.tree.visibility()
+            owners.append(len(keep))
+            keep += [context_end - 1] + list(range(context_end, start + len(segment)))
+        mask = torch.zeros((1, 1, total, past_length + total), dtype=dtype)
+        mask[0, 0, :, past_length:].masked_fill_(~visible, torch.finfo(dtype).min)
+        cache = fork_cache(past) if past is not None else _empty_cache(self.model)
+        with torch.inference_mode():
+            logits = self.model(
+                input_ids=torch.tensor([tokens], dtype=torch.long, device=device),
+                attention_mask=mask.to(device),
+                position_ids=torch.tensor([positions], dtype=torch.long, device=device),
+                logits_to_keep=torch.tensor(keep, dtype=torch.long, device=device),
+                use_cache=True, **{self.cache_keyword: cache}).logits[0]
+        normaliser = torch.logsumexp(logits.float(), dim=-1)
+        for segment, owner in zip(pack, owners):
+            for index, row in zip(segment.members, segment.rows):
+                if not row:
+                    scores[segment.request][index] = 0.0
+                    continue
+                at = [owner] + [owner + 1 + node for node in segment.tree.path(row[:-1])]
+                at_tensor = torch.tensor(at, dtype=torch.long, device=logits.device)
+                targets = torch.tensor(list(row), dtype=torch.long, device=logits.device)
+                picked = logits[at_tensor, targets].float() - normaliser[at_tensor]
+                scores[segment.request][index] = float(picked.sum())
+
+    def _score_padded(self, past: Any, past_length: int, context: Sequence[int],
+                      continuations: Sequence[Sequence[int]]) -> List[float]:
+        """The fallback: the context once, then right-padded rows on copies of its cache."""
+        import torch
+
+        device = self.model.device
+        cache = fork_cache(past) if past is not None else _empty_cache(self.model)
+        ids = torch.tensor([list(context)], dtype=torch.long, device=device)
+        positions = torch.arange(past_length, past_length + len(context), device=device)
+        with torch.inference_mode():
+            logits = self.model(input_ids=ids, position_ids=positions[None], use_cache=True,
+                                logits_to_keep=1, **{self.cache_keyword: cache}).logits
+        first = torch.log_softmax(logits[0, -1].float(), dim=-1)
+        n_context = past_length + len(context)
+        scores: List[float] = []
+        for start in range(0, len(continuations), self.rows_per_batch):
+            rows = continuations[start:start + self.rows_per_batch]
+            scores.extend(self._score_rows(cache, n_context, first, rows))
+        return scores
 
     def _score_rows(self, cache: Any, n_context: int, first: Any,
                     rows: Sequence[Sequence[int]]) -> List[float]:
@@ -233,7 +277,7 @@ class ContinuationScorer:
             fed = list(row[:-1])  # the last token is only predicted, never fed
             ids[j, :len(fed)] = torch.tensor(fed, dtype=torch.long)
             row_mask[j, :len(fed)] = 1
-        rows_cache = copy.deepcopy(cache)
+        rows_cache = fork_cache(cache)
         rows_cache.batch_repeat_interleave(len(rows))
         mask = torch.cat([torch.ones((len(rows), n_context), dtype=torch.long), row_mask], dim=1)
         positions = torch.arange(n_context, n_context + width - 1).expand(len(rows), -1)
@@ -253,6 +297,64 @@ class ContinuationScorer:
                 total += float(steps.gather(1, targets[:, None]).sum())
             scores.append(total)
         return scores
+
+
+@dataclass
+class Segment:
+    """One request's context and (some of) its continuations, as laid out in a pack.
+
+    request (int): The request's index.
+    context (List[int]): Its context ids.
+    tree (TokenTree): Its rows without their last token, merged.
+    members (List[int]): The rows' indices within the request.
+    rows (List[Sequence[int]]): The rows.
+    """
+
+    request: int
+    context: List[int]
+    tree: TokenTree = field(default_factory=TokenTree)
+    members: List[int] = field(default_factory=list)
+    rows: List[Sequence[int]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.context) + len(self.tree)
+
+
+def _segments(request: int, context: Sequence[int],
+              rows: Sequence[Sequence[int]]) -> List[Segment]:
+    """A request cut into segments of at most ``TREE_TOKENS`` tokens (at least one row each)."""
+    segments = [Segment(request, list(context))]
+    for i, row in enumerate(rows):
+        current = segments[-1]
+        if current.rows and len(current) + max(0, len(row) - 1) > TREE_TOKENS:
+            current = Segment(request, list(context))
+            segments.append(current)
+        current.tree.add(row[:-1])
+        current.members.append(i)
+        current.rows.append(row)
+    return segments
+
+
+def fork_cache(cache: Any) -> Any:
+    """A copy of a DynamicCache that shares its tensors, safe to extend.
+
+    ``DynamicCache.update`` concatenates into new tensors and ``crop`` or
+    ``batch_*`` rebind them, so only the cache and layer objects need copying:
+    extending the fork never changes ``cache``, and no key/value memory is copied.
+
+    Example:
+        >>> fork_cache(prefix_cache).layers[0].keys is prefix_cache.layers[0].keys  # doctest: +SKIP
+        True
+    """
+    fork = copy.copy(cache)
+    fork.layers = [copy.copy(layer) for layer in cache.layers]
+    return fork
+
+
+def _empty_cache(model: Any) -> Any:
+    from transformers import DynamicCache
+
+    return DynamicCache(config=model.config)
 
 
 def score_reference(model: Any, ids: Sequence[int], n_context: int) -> float:

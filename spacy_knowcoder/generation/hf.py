@@ -364,21 +364,50 @@ class HFGenerator:
             >>> gen.score_continuations(prompt, ['\\tPerson("Ann")', '\\tCity("Ann")'])  # doctest: +SKIP
             [-2.1, -7.4]
         """
-        if not continuations:
-            return []
-        suffix_text = split_prompt(prompt)[1]
-        prefix, suffix = self.encode_split(prompt)
-        context_ids = self.tokenizer(suffix_text, add_special_tokens=False)["input_ids"]
-        rows = [continuation_ids(self.tokenizer, suffix_text, text, context_ids)
-                for text in continuations]
-        n_tokens = len(prefix) + len(suffix) + max(len(row) for row in rows)
-        if n_tokens >= self.max_context:
-            raise ValueError(Errors.E105.format(n_tokens=n_tokens, max_context=self.max_context))
-        if not prefix or not self.settings.prefix_cache:
-            return self.continuation_scorer.score(None, 0, prefix + suffix, rows)
-        key = tuple(prefix)
-        past = self.prefix_cache.get_or_compute(key, lambda: self.decoder.prefill(prefix))
-        return self.continuation_scorer.score(past, len(prefix), suffix, rows)
+        return self.score_continuations_many([(prompt, continuations)])[0]
+
+    def score_continuations_many(self, requests: Sequence[Tuple[str, Sequence[str]]]
+                                 ) -> List[List[float]]:
+        """``score_continuations`` for many prompts, packed into few forward passes.
+
+        Prompts that share a schema prefix (every document of a batch, for one
+        task) are scored together on that prefix's cache: one pass covers the
+        suffixes and continuations of several documents.
+
+        requests (Sequence[Tuple[str, Sequence[str]]]): (prompt, continuations) pairs.
+        RETURNS (List[List[float]]): Per request, the continuations' log-probabilities.
+        RAISES: ValueError (E105) when a prompt plus a continuation exceed the context.
+
+        Example:
+            >>> gen.score_continuations_many([(p1, ['\\tCity("Rome")']), (p2, ['\\tPerson("Ann")'])])  # doctest: +SKIP
+            [[-1.2], [-0.8]]
+        """
+        groups: Dict[Tuple[int, ...], List[Tuple[int, List[int], List[List[int]]]]] = {}
+        for index, (prompt, continuations) in enumerate(requests):
+            if not continuations:
+                continue
+            suffix_text = split_prompt(prompt)[1]
+            prefix, suffix = self.encode_split(prompt)
+            context_ids = self.tokenizer(suffix_text, add_special_tokens=False)["input_ids"]
+            rows = [continuation_ids(self.tokenizer, suffix_text, text, context_ids)
+                    for text in continuations]
+            n_tokens = len(prefix) + len(suffix) + max(len(row) for row in rows)
+            if n_tokens >= self.max_context:
+                raise ValueError(Errors.E105.format(n_tokens=n_tokens,
+                                                    max_context=self.max_context))
+            if not prefix or not self.settings.prefix_cache:
+                prefix, suffix = [], prefix + suffix
+            groups.setdefault(tuple(prefix), []).append((index, suffix, rows))
+        scores: List[List[float]] = [[] for _ in requests]
+        for prefix_key, members in groups.items():
+            past = (self.prefix_cache.get_or_compute(
+                prefix_key, lambda: self.decoder.prefill(list(prefix_key)))
+                if prefix_key else None)
+            found = self.continuation_scorer.score_many(
+                past, len(prefix_key), [(suffix, rows) for _, suffix, rows in members])
+            for (index, _, _), row_scores in zip(members, found):
+                scores[index] = row_scores
+        return scores
 
     def encode_split(self, prompt: str) -> Tuple[List[int], List[int]]:
         """Token ids of a prompt as (prefix ids, suffix ids); see ``split_prompt``.

@@ -57,6 +57,45 @@ def test_a_tree_split_over_several_passes_agrees(hf_generator, monkeypatch) -> N
         pytest.approx(expected, abs=1e-3)
 
 
+OTHER_SCHEMA = schema_from_dict({"entities": {"country": "A nation.", "river": "A river."}})
+
+
+@pytest.mark.parametrize("pack_tokens", [1024, 12])
+def test_many_prompts_packed_together_equal_each_alone(hf_generator, monkeypatch,
+                                                       pack_tokens) -> None:
+    """Documents of one schema share passes (and two schemas two prefixes); with a
+    12-token budget every pass holds one piece of one request: same numbers."""
+    from spacy_knowcoder.generation import continuations
+
+    monkeypatch.setattr(continuations, "TREE_TOKENS", pack_tokens)
+    prompts = [PROMPT,
+               wrap_query(render_query("ner", SCHEMA, "Bob flew from Oslo to Rome.")) + RESULTS_OPEN,
+               wrap_query(render_query("ner", OTHER_SCHEMA, "The Nile flows.")) + RESULTS_OPEN,
+               wrap_query(render_query("ner", SCHEMA, "Nobody.")) + RESULTS_OPEN]
+    requests = [(prompts[0], CONTINUATIONS), (prompts[1], ['\tCity("Oslo")', '\tPerson("Bob")']),
+                (prompts[2], ['\tRiver("Nile")', '\tCountry("Nile")']), (prompts[3], [])]
+    packed = hf_generator.score_continuations_many(requests)
+    assert packed[3] == []
+    for (prompt, rows), scores in zip(requests, packed):
+        ids = hf_generator.encode(prompt)
+        suffix = split_prompt(prompt)[1]
+        expected = [score_reference(hf_generator.model, ids + continuation_ids(
+            hf_generator.tokenizer, suffix, row), len(ids)) for row in rows]
+        assert scores == pytest.approx(expected, abs=1e-3)
+
+
+def test_scoring_leaves_the_cached_prefix_unchanged(hf_generator: HFGenerator) -> None:
+    from spacy_knowcoder.generation.continuations import fork_cache
+
+    hf_generator.score_continuations(PROMPT, CONTINUATIONS[:1])
+    past = hf_generator.prefix_cache.get(tuple(hf_generator.encode_split(PROMPT)[0]))
+    lengths = [layer.keys.shape[-2] for layer in past.layers]
+    fork = fork_cache(past)
+    assert fork.layers[0].keys is past.layers[0].keys
+    hf_generator.score_continuations_many([(PROMPT, CONTINUATIONS)] * 3)
+    assert [layer.keys.shape[-2] for layer in past.layers] == lengths
+
+
 def test_the_prefix_cache_serves_generation_and_scoring(hf_generator: HFGenerator) -> None:
     cache = hf_generator.prefix_cache
     cache.clear()
@@ -96,3 +135,6 @@ def test_gemma_sliding_window_short_and_long_prompts_agree(gemma3_dir) -> None:
                                                                          suffix, row), len(ids))
                     for row in rows]
         assert gemma.score_continuations(prompt, rows) == pytest.approx(expected, abs=2e-3)
+        packed = gemma.score_continuations_many([(prompt, rows), (prompt, rows[::-1])])
+        assert packed == [pytest.approx(expected, abs=2e-3),
+                          pytest.approx(expected[::-1], abs=2e-3)]
