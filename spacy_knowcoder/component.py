@@ -240,7 +240,7 @@ class KnowCoder(Pipe):
         self._rankers_error: Optional[Exception] = None
         self._load_rankers()
         if model is not None and not package_model:
-            from .generation.hf import resolve_model_source
+            from .generation.sources import resolve_model_source
 
             # Fails early on a path that does not exist (a packaged copy comes in
             # from_disk; a shipped model is checked when it loads).

@@ -12,6 +12,7 @@ Example:
     '{\\n  "ok":true\\n}'
 """
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -112,3 +113,20 @@ def read_text(path: PathLike) -> str:
         line = data[: err.start].count(b"\n") + 1
         raise ValueError(Errors.E022.format(path=path, line=line, pos=err.start,
                                             reason=err.reason)) from None
+
+
+def file_sha256(path: PathLike) -> str:
+    """The sha256 hex digest of a file's bytes, read in 1 MiB blocks.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> target = pathlib.Path(tempfile.mkdtemp()) / "empty"
+        >>> write_bytes(target, b"")
+        >>> file_sha256(target)[:16]
+        'e3b0c44298fc1c14'
+    """
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -48,7 +48,7 @@ def copy_model_files(model: str, target: PathLike) -> None:
     RAISES: ValueError (E464) for a hub id, shipped name or server URL,
         FileNotFoundError (E100) for a missing local path.
     """
-    from .generation.hf import resolve_model_source
+    from .generation.sources import resolve_model_source
 
     source = resolve_model_source(model)
     if source.kind in ("hub", "shipped", "endpoint"):

@@ -151,6 +151,19 @@ def pack_pretraining(texts: Sequence[str], tokenizer: Any, seq_length: int,
     return out
 
 
+
+def load_pretraining_examples(settings: Any, section: str = "pretrain") -> Tuple[Any, List[Dict[str, Any]]]:
+    """The model's tokenizer and the packed blocks of ``settings.data`` (``[pretrain]``).
+
+    Example:
+        >>> tokenizer, blocks = load_pretraining_examples(cfg.pretrain)  # doctest: +SKIP
+    """
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(settings.model)
+    texts = read_pretraining(settings.data, section)
+    return tokenizer, pack_pretraining(texts, tokenizer, settings.seq_length, settings.data, section)
+
 def encode_sft(records: Sequence[SFTRecord], tokenizer: Any, seq_length: int,
                path: Union[str, Path] = "<records>", section: str = "sft") -> List[Dict[str, Any]]:
     """Tokenize prompt and response separately; mask the prompt; pad to seq_length.

@@ -10,7 +10,8 @@ causal masking, which is exact for packed, unpadded pretraining blocks.
 
 Every stage loads only its own weights from the model's safetensors files.
 At the end the stages' weights are gathered on rank 0, which writes a plain
-``LlamaForCausalLM`` directory that ``from_pretrained`` loads.
+``LlamaForCausalLM`` directory that ``from_pretrained`` loads. The run itself is
+``training.pretrain.PipelinePretrainPhase``; this module holds the model split.
 
 Launch with one process per stage (times the data-parallel size)::
 
@@ -23,7 +24,7 @@ Example:
 """
 import json
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List
 
 import torch
 from torch import nn
@@ -31,12 +32,8 @@ from torch import nn
 from spacy_knowcoder.errors import Errors
 from spacy_knowcoder.fileio import atomic_directory
 
-from .config import TrainingConfig
-from .datasets import IGNORE_INDEX, micro_batches, micro_batches_per_epoch
-from .loop import run_steps, write_summary
-from .runtime import (barrier, check_memory, count_parameters, deepspeed_config, init_distributed,
-                      load_model_config, make_optimizer, make_scheduler, seed_everything, total_steps,
-                      zero_stage)
+from .datasets import IGNORE_INDEX
+from .runtime import barrier
 
 SECTION = "pretrain"
 TIED_KEY = "embed"
@@ -232,53 +229,3 @@ def save_pipeline_model(pipe: Any, model_config: Any, tokenizer: Any, target: Pa
             lm.save_pretrained(tmp, safe_serialization=True)
             tokenizer.save_pretrained(tmp)
     barrier()
-
-
-def pretrain_pipeline(cfg: TrainingConfig) -> Dict[str, Any]:
-    """Phase 1 with the model split into ``pipeline_stages`` stages (see module docs)."""
-    import deepspeed
-
-    from .pretrain import (MODEL_SUBDIR, _load_data, _peek_start, finished_summary, fingerprint,
-                           reusable)
-
-    settings = cfg.pretrain
-    world = init_distributed()
-    output_dir = Path(settings.output_dir)
-    done = finished_summary(output_dir, output_dir / MODEL_SUBDIR)
-    prints = fingerprint(settings, world["world_size"])
-    if reusable(done, settings, prints):
-        return done
-    model_config = load_model_config(settings.model, SECTION)
-    stages = settings.pipeline_stages
-    ds_config = deepspeed_config(settings, SECTION)
-    check_pipeline(stages, world["world_size"], model_config.num_hidden_layers, zero_stage(ds_config))
-    data_parallel = world["world_size"] // stages
-    n_params = count_parameters(model_config)
-    check_memory(model_config, n_params, n_params, settings, SECTION, 0, data_parallel, stages)
-    tokenizer, examples = _load_data(settings)
-    seed_everything(settings.seed)
-    pipe = build_pipeline_module(model_config, stages, settings.seed, settings.gradient_checkpointing)
-    load_stage_weights(pipe, settings.model)
-    per_epoch = micro_batches_per_epoch(len(examples), settings.micro_batch_size, data_parallel)
-    total = total_steps(settings, per_epoch)
-    optimizer = make_optimizer([p for p in pipe.parameters() if p.requires_grad], settings)
-    scheduler = make_scheduler(optimizer, settings, total)
-    engine, _, _, _ = deepspeed.initialize(model=pipe, optimizer=optimizer, lr_scheduler=scheduler,
-                                           config=ds_config)
-    start = _peek_start(output_dir)
-    dp_rank = engine.grid.get_data_parallel_rank()
-    batches = micro_batches(examples, settings.micro_batch_size, settings.seed,
-                            start=start * settings.gradient_accumulation, rank=dp_rank, world=data_parallel)
-    pairs = ((b["input_ids"], b["labels"]) for b in batches)
-    tokens = settings.micro_batch_size * settings.seq_length * settings.gradient_accumulation
-
-    def step_fn(step: int) -> Tuple[float, int]:
-        return float(engine.train_batch(data_iter=pairs)), tokens
-
-    summary = run_steps(engine, step_fn, settings, SECTION, output_dir, total, world,
-                        prints, lr_of=lambda: scheduler.get_last_lr()[0])
-    save_pipeline_model(engine.module, model_config, tokenizer, output_dir / MODEL_SUBDIR, world["rank"])
-    summary.update({"model_dir": str(output_dir / MODEL_SUBDIR), "parameters": n_params,
-                    "examples": len(examples), "pipeline_stages": stages, "data_parallel": data_parallel})
-    write_summary(output_dir, summary, world["rank"])
-    return summary

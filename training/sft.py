@@ -15,7 +15,7 @@ Example:
     True
 """
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 from spacy_knowcoder.errors import Errors
 from spacy_knowcoder.fileio import atomic_directory
@@ -23,11 +23,10 @@ from spacy_knowcoder.fileio import atomic_directory
 from .config import SFTSettings, TrainingConfig
 from .datasets import (encode_sft, encode_sft_shared, micro_batches, micro_batches_per_epoch, read_sft,
                        shared_micro_batches, shared_units_per_epoch, special_ids)
-from .loop import autocast_dtype, causal_lm_step, run_steps, write_summary
-from .pretrain import (_peek_start, build_engine, file_sha256, finished_summary, full_state_dict,
-                       load_causal_lm, reusable, save_hf_model)
-from .runtime import (barrier, check_memory, count_parameters, deepspeed_config, init_distributed,
-                      load_model_config, total_steps, zero_stage)
+from .engine import build_engine, full_state_dict, load_causal_lm, save_hf_model
+from .loop import autocast_dtype, causal_lm_step
+from .phase import Started, TrainingPhase
+from .runtime import barrier, check_memory, total_steps, zero_stage
 
 SECTION = "sft"
 ADAPTER_SUBDIR = "adapter"
@@ -37,16 +36,6 @@ MODEL_SUBDIR = "model"
 def result_dir(settings: SFTSettings) -> Path:
     """Where the final adapter (LoRA) or model (full) goes."""
     return Path(settings.output_dir) / (ADAPTER_SUBDIR if settings.method == "lora" else MODEL_SUBDIR)
-
-
-def fingerprint(settings: SFTSettings, world_size: int) -> Dict[str, Any]:
-    """Settings that a resumed run must share with its checkpoints."""
-    return {"seq_length": settings.seq_length, "micro_batch_size": settings.micro_batch_size,
-            "gradient_accumulation": settings.gradient_accumulation, "seed": settings.seed,
-            "data": str(settings.data), "data_sha256": file_sha256(settings.data),
-            "max_steps": settings.max_steps, "world_size": world_size,
-            "method": settings.method, "lora_r": settings.lora_r, "model": str(settings.model),
-            "share_prefix": settings.share_prefix, "init_adapter": settings.init_adapter}
 
 
 def add_lora(model: Any, settings: SFTSettings) -> Any:
@@ -91,50 +80,77 @@ def _continue_adapter(model: Any, settings: SFTSettings) -> Any:
     return PeftModel.from_pretrained(model, str(path), is_trainable=True)
 
 
+class SFTPhase(TrainingPhase):
+    """Phase 2: LoRA (peft) or full fine-tuning on prompt/response pairs."""
+
+    section = SECTION
+
+    def __init__(self, settings: SFTSettings) -> None:
+        super().__init__(settings)
+        self.n_trainable = 0
+
+    def result_dir(self) -> Path:
+        return result_dir(self.settings)
+
+    def fingerprint_extra(self) -> Dict[str, Any]:
+        settings = self.settings
+        return {"method": settings.method, "lora_r": settings.lora_r, "model": str(settings.model),
+                "share_prefix": settings.share_prefix, "init_adapter": settings.init_adapter}
+
+    def check_memory(self, model_config: Any, n_params: int, ds_config: Dict[str, Any],
+                     world: Dict[str, int]) -> None:
+        trainable_guess = n_params if self.settings.method == "full" else n_params // 20
+        check_memory(model_config, n_params, trainable_guess, self.settings, SECTION,
+                     zero_stage(ds_config), world["world_size"])
+
+    def load_data(self) -> Tuple[Any, list]:
+        from transformers import AutoTokenizer
+
+        settings = self.settings
+        tokenizer = AutoTokenizer.from_pretrained(settings.model)
+        records = read_sft(settings.data, SECTION)
+        encode = encode_sft_shared if settings.share_prefix else encode_sft
+        return tokenizer, encode(records, tokenizer, settings.seq_length, settings.data, SECTION)
+
+    def start(self, model_config: Any, examples: list, tokenizer: Any,
+              ds_config: Dict[str, Any], world: Dict[str, int], start_step: int) -> Started:
+        settings = self.settings
+        model = load_causal_lm(settings.model, settings, frozen_dtype(settings))
+        if settings.method == "lora":
+            model = add_lora(model, settings)
+            if settings.gradient_checkpointing:
+                model.enable_input_require_grads()
+        self.n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        if settings.share_prefix:
+            per_epoch = shared_units_per_epoch(examples, settings.micro_batch_size, settings.seed,
+                                               world["world_size"])
+        else:
+            per_epoch = micro_batches_per_epoch(len(examples), settings.micro_batch_size,
+                                                world["world_size"])
+        total = total_steps(settings, per_epoch)
+        engine = build_engine(model, settings, ds_config, total)
+        batches = _batches(examples, tokenizer, settings, start_step, world)
+        step_fn = causal_lm_step(engine, batches, settings.gradient_accumulation,
+                                 autocast_dtype(settings.autocast, engine.device))
+        return Started(engine, step_fn, total)
+
+    def save(self, started: Started, model_config: Any, tokenizer: Any,
+             ds_config: Dict[str, Any], world: Dict[str, int]) -> None:
+        _save_result(started.engine, tokenizer, self.settings, zero_stage(ds_config),
+                     world["rank"])
+
+    def describe(self) -> Dict[str, Any]:
+        return {"result_dir": str(self.result_dir()), "method": self.settings.method,
+                "trainable_parameters": self.n_trainable}
+
+
 def sft(cfg: TrainingConfig) -> Dict[str, Any]:
     """Run (or resume) phase 2 and save the adapter or the fine-tuned model.
 
     cfg (TrainingConfig): The validated config; ``cfg.sft`` is used.
     RETURNS (Dict[str, Any]): The run summary (also in summary.json).
     """
-    settings = cfg.sft
-    world = init_distributed()
-    output_dir, target = Path(settings.output_dir), result_dir(settings)
-    done = finished_summary(output_dir, target)
-    prints = fingerprint(settings, world["world_size"])
-    if reusable(done, settings, prints):
-        return done
-    ds_config = deepspeed_config(settings, SECTION)
-    model_config = load_model_config(settings.model, SECTION)
-    n_params = count_parameters(model_config)
-    trainable_guess = n_params if settings.method == "full" else n_params // 20
-    check_memory(model_config, n_params, trainable_guess, settings, SECTION, zero_stage(ds_config),
-                 world["world_size"])
-    tokenizer, examples = _load_data(settings)
-    model = load_causal_lm(settings.model, settings, frozen_dtype(settings))
-    if settings.method == "lora":
-        model = add_lora(model, settings)
-        if settings.gradient_checkpointing:
-            model.enable_input_require_grads()
-    n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    if settings.share_prefix:
-        per_epoch = shared_units_per_epoch(examples, settings.micro_batch_size, settings.seed,
-                                           world["world_size"])
-    else:
-        per_epoch = micro_batches_per_epoch(len(examples), settings.micro_batch_size,
-                                            world["world_size"])
-    total = total_steps(settings, per_epoch)
-    engine = build_engine(model, settings, ds_config, total)
-    batches = _batches(examples, tokenizer, settings, _peek_start(output_dir), world)
-    step_fn = causal_lm_step(engine, batches, settings.gradient_accumulation,
-                             autocast_dtype(settings.autocast, engine.device))
-    summary = run_steps(engine, step_fn, settings, SECTION, output_dir, total, world,
-                        prints)
-    _save_result(engine, tokenizer, settings, zero_stage(ds_config), world["rank"])
-    summary.update({"result_dir": str(result_dir(settings)), "method": settings.method,
-                    "parameters": n_params, "trainable_parameters": n_trainable, "examples": len(examples)})
-    write_summary(output_dir, summary, world["rank"])
-    return summary
+    return SFTPhase(cfg.sft).run()
 
 
 def frozen_dtype(settings: SFTSettings) -> Optional[str]:
@@ -155,15 +171,6 @@ def frozen_dtype(settings: SFTSettings) -> Optional[str]:
 
     chosen = autocast_dtype(settings.autocast, "cuda" if torch.cuda.is_available() else "cpu")
     return "bfloat16" if chosen == torch.bfloat16 else "float32"
-
-
-def _load_data(settings: SFTSettings) -> tuple:
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(settings.model)
-    records = read_sft(settings.data, SECTION)
-    encode = encode_sft_shared if settings.share_prefix else encode_sft
-    return tokenizer, encode(records, tokenizer, settings.seq_length, settings.data, SECTION)
 
 
 def _batches(examples: list, tokenizer: Any, settings: SFTSettings, start_step: int,

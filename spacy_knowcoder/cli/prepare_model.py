@@ -88,7 +88,7 @@ def prepare(output_dir: Path, source: str, force: bool = False) -> Path:
     if source.lower().endswith(".gguf"):  # a missing one is E110 in gguf_source
         gguf = Path(source).expanduser()
         return _run(output_dir, gguf, preparation.gguf_source(gguf), force)
-    from ..generation.hf import resolve_model_source
+    from ..generation.sources import resolve_model_source
 
     kind = resolve_model_source(source).kind  # fails early, with a coded error, on bad paths
     if kind == "shipped":

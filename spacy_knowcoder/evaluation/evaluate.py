@@ -33,7 +33,7 @@ from ..fileio import write_json
 from ..prompting import TASKS
 from .gold_docs import doc_to_record
 from ..class_scoring import SCORED_TASKS
-from ..generation.adapter import file_sha256
+from ..fileio import file_sha256
 from .resume import PartialPredictions
 from .metrics import HEADLINE, LabelMatcher, has_scores, score_records, threshold_curve
 

@@ -17,7 +17,8 @@ from .base import (
 )
 from .constrained import Constraint, ResultsGrammar
 from .embedded import EMBEDDED_BASES, GEMMA3, SMOLLM2, EmbeddedBase, get_embedded_base
-from .hf import HFGenerator, load_model_and_tokenizer, resolve_model_source
+from .hf import HFGenerator, load_model_and_tokenizer
+from .sources import load_local_model, resolve_model_source
 from .loading import load_generator
 from .openai import OpenAIGenerator
 from .prefix_cache import PrefixCache, split_prompt
@@ -45,6 +46,7 @@ __all__ = [
     "is_complete",
     "list_is_closed",
     "load_generator",
+    "load_local_model",
     "load_model_and_tokenizer",
     "open_results_prefix",
     "resolve_model_source",

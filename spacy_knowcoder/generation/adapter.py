@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple, Union
 
 from ..errors import Errors
+from ..fileio import file_sha256
 from ..models import ADAPTER_CONFIG, ADAPTER_WEIGHTS
 
 PathLike = Union[str, Path]
@@ -98,15 +99,6 @@ def read_safetensors_header(path: PathLike) -> Tuple[Dict[str, Any], int]:
         raise ValueError("the header is not a JSON object")
     ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"]
     return header, 8 + length + max(ends, default=0)
-
-
-def file_sha256(path: PathLike) -> str:
-    """The sha256 hex digest of a file."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_adapter(adapter_dir: PathLike, sha256: Any = None) -> Dict[str, Dict[str, Any]]:
@@ -221,11 +213,11 @@ def load_merged(base_dir: PathLike, adapter_dir: PathLike, device: str = "cpu",
         >>> lm, tokenizer = load_merged("models/smollm2-135m", "adapter/")  # doctest: +SKIP
     """
     from ..precision import resolve_dtype
-    from .hf import load_model_and_tokenizer, resolve_device
+    from .sources import load_local_model, resolve_device
 
     tensors = check_adapter(adapter_dir, sha256)
     peft_model = _peft(name)
-    lm, tokenizer = load_model_and_tokenizer(base_dir, device="cpu", dtype="float32")
+    lm, tokenizer = load_local_model(base_dir, device="cpu", dtype="float32")
     check_fits(tensors, lm, adapter_dir, str(base_dir))
     try:
         wrapped = peft_model.from_pretrained(lm, str(adapter_dir), low_cpu_mem_usage=True)

@@ -213,10 +213,10 @@ class EmbeddedBase:
             scratch file of an assembled base).
         RETURNS (Tuple[PreTrainedModel, PreTrainedTokenizerBase]): Model and tokenizer.
         """
-        from .hf import load_model_and_tokenizer
+        from .sources import load_local_model
 
         with self.gguf(output_dir) as path:
-            return load_model_and_tokenizer(path, device="cpu", dtype="float32")
+            return load_local_model(path, device="cpu", dtype="float32")
 
     def prepare(self, output_dir: Optional[Union[str, Path]] = None,
                 force: bool = False) -> Path:

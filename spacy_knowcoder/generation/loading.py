@@ -1,6 +1,6 @@
 """Pick the generation backend for a ``model`` setting.
 
-What a name means is decided by ``hf.resolve_model_source`` alone:
+What a name means is decided by ``sources.resolve_model_source`` alone:
 
 - ``http://...`` or ``https://...``: an OpenAI-compatible completions server
   (``openai.OpenAIGenerator``; vLLM, TGI, llama.cpp).
@@ -33,7 +33,7 @@ def load_tokenizer(model: Union[str, Path]) -> Any:
     """
     from transformers import AutoTokenizer
 
-    from .hf import resolve_model_source
+    from .sources import resolve_model_source
 
     source = resolve_model_source(model)
     if source.kind == "shipped":

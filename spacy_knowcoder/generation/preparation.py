@@ -210,12 +210,12 @@ def _check_replaceable(output_dir: Path, force: bool) -> None:
 def _save(model: Union[str, Path], target: Path, source: Dict[str, Any],
           load: Optional[Callable[[], Tuple[Any, Any]]] = None) -> None:
     """Load with transformers, save model + tokenizer, then write the marker."""
-    from .hf import load_model_and_tokenizer
+    from .sources import load_local_model
 
     if load is not None:
         lm, tokenizer = load()
     else:
-        lm, tokenizer = load_model_and_tokenizer(model, device="cpu", dtype="float32")
+        lm, tokenizer = load_local_model(model, device="cpu", dtype="float32")
     target.mkdir(parents=True)
     lm.save_pretrained(target, safe_serialization=True)
     tokenizer.save_pretrained(target)

@@ -163,7 +163,7 @@ def merged_source(name: str) -> Dict[str, Any]:
     name (str): The shipped model's name.
     RETURNS (Dict[str, Any]): {"kind": "shipped", "name", "base", "adapter_sha256"}.
     """
-    from .adapter import file_sha256
+    from ..fileio import file_sha256
 
     model = require_trained(name)
     return {"kind": "shipped", "name": name, "base": model.base,

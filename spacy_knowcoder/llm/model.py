@@ -3,7 +3,7 @@
 spacy-llm's own Hugging Face wrappers accept only a fixed list of hub names. This
 model runs every model the ``knowcoder`` component runs, by the same names (a
 shipped model such as ``knowcoder-smol``, a local HF directory, hub id or
-``.gguf`` file; ``hf.resolve_model_source`` decides) with the project's
+``.gguf`` file; ``sources.resolve_model_source`` decides) with the project's
 ``HFGenerator``: greedy, batched across *all* prompts of a batch of docs, left
 padded, stopping as soon as the ``results = [...]`` list closes.
 
@@ -24,7 +24,8 @@ from typing import Dict, Iterable, List, Optional, Tuple
 from spacy_llm.registry import registry
 
 from ..generation.base import GenerationSettings
-from ..generation.hf import HFGenerator, resolve_model_source
+from ..generation.hf import HFGenerator
+from ..generation.sources import resolve_model_source
 from ..generation.loading import load_tokenizer
 
 MODEL_NAME = "spacy_knowcoder.HF.v1"

@@ -240,7 +240,7 @@ class TextEncoder:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
-        from ..generation.hf import resolve_device
+        from ..generation.sources import resolve_device
 
         location, kind = resolve_encoder(model)
         try:

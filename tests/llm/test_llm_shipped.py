@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import spacy
 
-from spacy_knowcoder.generation.hf import resolve_model_source
+from spacy_knowcoder.generation.sources import resolve_model_source
 from spacy_knowcoder.models import DEFAULT_MODEL
 
 pytestmark = pytest.mark.model
