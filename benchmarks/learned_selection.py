@@ -46,7 +46,7 @@ from spacy_knowcoder.schema.library import LibraryClass, SchemaLibrary
 from spacy_knowcoder.schema.ranker import ClassRanker
 from spacy_knowcoder.schema.selection import (
     LearnedSelector,
-    SelectionPolicy,
+    LexicalPolicy,
     SelectionSettings,
 )
 
@@ -160,7 +160,7 @@ def main() -> None:
             "training_texts": len(train), "ranker_features": len(ranker.postings),
             "read_and_train_s": round(train_s, 2)}
         selectors = {name: (LearnedSelector(lib, s, {kind: ranker}) if s.learned_share
-                            else SelectionPolicy(s).bind(lib))
+                            else LexicalPolicy(s).bind(lib))
                      for name, s in compared.items()}
         per_dataset: Dict[str, Dict[str, object]] = {}
         totals: Dict[str, List[float]] = {name: [0, 0] for name in compared}

@@ -57,6 +57,8 @@ from spacy_knowcoder.schema.library import LibraryClass, SchemaLibrary
 from spacy_knowcoder.schema.selection import (
     EmbeddingSettings,
     LibrarySelector,
+    HybridPolicy,
+    LexicalPolicy,
     SelectionPolicy,
     SelectionSettings,
 )
@@ -155,12 +157,12 @@ def policies(settings: SelectionSettings,
              embedding: EmbeddingSettings) -> Dict[str, SelectionPolicy]:
     """The compared policies, all at ``settings``' budget and candidate count."""
     def hybrid(lexical: float, emb: float, **changes: int) -> SelectionPolicy:
-        return SelectionPolicy(replace(settings, lexical_share=lexical, embedding_share=emb,
-                                       **changes), "hybrid", embedding)
+        return HybridPolicy(replace(settings, lexical_share=lexical, embedding_share=emb,
+                                    **changes), embedding)
 
-    out = {"lexical only (+ ancestors)": SelectionPolicy(replace(settings, lexical_share=1.0)),
-           "lexical + priors (lexical_selection.v1)": SelectionPolicy(settings),
-           "priors only": SelectionPolicy(replace(settings, lexical_share=0.0)),
+    out = {"lexical only (+ ancestors)": LexicalPolicy(replace(settings, lexical_share=1.0)),
+           "lexical + priors (lexical_selection.v1)": LexicalPolicy(settings),
+           "priors only": LexicalPolicy(replace(settings, lexical_share=0.0)),
            "embedding only (+ ancestors)": hybrid(0.0, 1.0),
            "embedding + priors (embedding_selection.v1)": hybrid(0.0, 0.5),
            "hybrid (hybrid_selection.v1)": hybrid(0.25, 0.5),
@@ -171,8 +173,7 @@ def policies(settings: SelectionSettings,
 
 
 def hybrid_policy(settings: SelectionSettings, embedding: EmbeddingSettings) -> SelectionPolicy:
-    return SelectionPolicy(replace(settings, lexical_share=0.25, embedding_share=0.5),
-                           "hybrid", embedding)
+    return HybridPolicy(replace(settings, lexical_share=0.25, embedding_share=0.5), embedding)
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -249,7 +250,7 @@ def main() -> None:
     texts = (texts * (args.sentences // max(1, len(texts)) + 1))[:args.sentences]
     build: Dict[str, float] = {}
     speed: Dict[str, Dict[str, float]] = {}
-    lexical = SelectionPolicy(settings).bind(lib)
+    lexical = LexicalPolicy(settings).bind(lib)
     build["lexical_index_s"] = timed(lambda: lexical.index("entity").build())
     speed["lexical_selection.v1"] = latency(lexical, texts)
 

@@ -4,7 +4,8 @@ Every ``import`` and ``from ... import`` in every module (at the top or inside a
 function) is an edge of a graph of the project's modules; a strongly connected
 component of more than one module is a circle. A lazy import hides a circle
 from Python, not from the design: two modules that need each other are one
-concept in two homes.
+concept in two homes. Imports under ``if TYPE_CHECKING:`` name types for the
+reader and the type checker only, and are not edges.
 """
 import ast
 from pathlib import Path
@@ -30,7 +31,7 @@ def imported_modules(name: str, path: Path, known: Dict[str, Path]) -> Set[str]:
     """The project modules ``name`` imports anywhere in its file."""
     is_package = path.name == "__init__.py"
     edges = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
@@ -43,6 +44,24 @@ def imported_modules(name: str, path: Path, known: Dict[str, Path]) -> Set[str]:
         elif isinstance(node, ast.Import):
             edges.update(alias.name for alias in node.names)
     return {edge for edge in edges if edge in known and edge != name}
+
+
+def _runtime_nodes(tree: ast.AST) -> List[ast.AST]:
+    """Every node of a module except those under ``if TYPE_CHECKING:``."""
+    nodes, todo = [], [tree]
+    while todo:
+        node = todo.pop()
+        nodes.append(node)
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            todo.extend(node.orelse)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return nodes
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
 def circles(graph: Dict[str, Set[str]]) -> List[List[str]]:
@@ -92,6 +111,15 @@ def test_the_finder_sees_a_circle_through_a_lazy_import() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert circles(graph) == [["a", "b", "c"]]
     assert circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_type_checking_imports_are_not_edges(tmp_path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                      "    from .a import A\nelse:\n    from .b import B\n"
+                      "def f():\n    from .c import C\n")
+    known = {"p.m": module, "p.a": module, "p.b": module, "p.c": module}
+    assert imported_modules("p.m", module, known) == {"p.b", "p.c"}
 
 
 def test_the_project_has_no_import_circle() -> None:

@@ -108,6 +108,6 @@ def test_unknown_setting_is_e104() -> None:
 
 
 def test_the_hf_backend_uses_this_decision() -> None:
-    from spacy_knowcoder.generation import hf
+    from spacy_knowcoder.generation import sources
 
-    assert hf.resolve_dtype is resolve_dtype  # one definition, imported
+    assert sources.resolve_dtype is resolve_dtype  # one definition, imported by the loader

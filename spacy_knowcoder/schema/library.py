@@ -21,11 +21,9 @@ Example:
     >>> lib.to_schema(["P19"]).relations[0].head
     ('Human',)
 """
-import keyword
 import re
-from collections import defaultdict, deque
+from collections import defaultdict
 from dataclasses import asdict, dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import (
     Any,
@@ -42,7 +40,8 @@ from typing import (
 
 from ..errors import Errors, Warnings, warn
 from ..fileio import read_text, write_json, write_text
-from .naming import class_name_for_label
+from .hierarchy import find_cycles, parents_first, walk
+from .naming import assign_class_names
 from .render import (
     ENTITY_BASE,
     EVENT_BASE_EAE,
@@ -67,7 +66,6 @@ KINDS = ("entity", "relation", "event")
 FORMAT = "spacy-knowcoder-schema-library"
 VERSION = 1
 _BASE_OF = {"entity": BASE_ENTITY, "relation": BASE_RELATION, "event": BASE_EVENT}
-_KIND_RANK = {"entity": 0, "event": 1, "relation": 2}
 
 
 @dataclass(frozen=True)
@@ -310,36 +308,15 @@ class SchemaLibrary:
 
     def ancestors(self, key: str, max_depth: Optional[int] = None) -> List[str]:
         """All ancestors, nearest first (breadth-first; cycles cannot hang it)."""
-        return _walk(key, self.parents, max_depth)
+        return walk(key, self.parents, max_depth)
 
     def descendants(self, key: str, max_depth: Optional[int] = None) -> List[str]:
         """All descendants, nearest first."""
-        return _walk(key, self.children, max_depth)
+        return walk(key, self.children, max_depth)
 
     def cycles(self) -> List[List[str]]:
         """Taxonomy cycles, each as a list of keys (at most one per cycle entry point)."""
-        state: Dict[str, int] = {}
-        found: List[List[str]] = []
-        for start in self._classes:
-            if state.get(start):
-                continue
-            stack: List[Tuple[str, Iterator[str]]] = [(start, iter(self.parents(start)))]
-            path = [start]
-            state[start] = 1
-            while stack:
-                node, it = stack[-1]
-                nxt = next(it, None)
-                if nxt is None:
-                    stack.pop()
-                    path.pop()
-                    state[node] = 2
-                elif state.get(nxt) == 1:
-                    found.append(path[path.index(nxt):] + [nxt])
-                elif not state.get(nxt):
-                    state[nxt] = 1
-                    path.append(nxt)
-                    stack.append((nxt, iter(self.parents(nxt))))
-        return found
+        return find_cycles(self._classes, self.parents)
 
     # -- schemas -------------------------------------------------------------
 
@@ -490,39 +467,7 @@ class SchemaLibrary:
 
     def topological(self, kind: str) -> List[str]:
         """Keys of one kind with every parent before its children (cycles broken)."""
-        order: List[str] = []
-        done: set = set()
-        for start in self.keys(kind):
-            stack = [(start, False)]
-            while stack:
-                key, expanded = stack.pop()
-                if key in done:
-                    continue
-                if expanded:
-                    done.add(key)
-                    order.append(key)
-                    continue
-                stack.append((key, True))
-                stack.extend((p, False) for p in reversed(self.parents(key)) if p not in done
-                             and not any(p == k for k, e in stack if e))
-        return order
-
-
-def _walk(key: str, step: Any, max_depth: Optional[int]) -> List[str]:
-    seen = {key}
-    out: List[str] = []
-    queue = deque([(key, 0)])
-    while queue:
-        node, depth = queue.popleft()
-        if max_depth is not None and depth >= max_depth:
-            continue
-        for nxt in step(node):
-            if nxt not in seen:
-                seen.add(nxt)
-                out.append(nxt)
-                queue.append((nxt, depth + 1))
-    return out
-
+        return parents_first(self.keys(kind), self.parents)
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
@@ -542,70 +487,6 @@ def _tuples(entry: Mapping[str, Any]) -> Dict[str, Any]:
             value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
         out[key] = value
     return out
-
-
-def _natural(key: str) -> Tuple[Any, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", key))
-
-
-def base_class_name(cls: LibraryClass) -> str:
-    """The class name a class asks for before clashes are resolved."""
-    if cls.class_name:
-        name = cls.class_name
-    else:
-        try:
-            name = class_name_for_label(cls.label)
-        except ValueError:
-            name = class_name_for_label(cls.key)
-    if name in BASE_CLASSES:  # never shadow Entity / Relation / Event
-        name += "Type"
-    return name
-
-
-@lru_cache(maxsize=200_000)
-def _cached_base_name(label: str, key: str, class_name: Optional[str], kind: str) -> str:
-    return base_class_name(LibraryClass(kind, key, label, class_name=class_name))
-
-
-def _suffix(cls: LibraryClass) -> str:
-    namespace, sep, rest = cls.key.partition(":")
-    raw = namespace if sep else cls.key
-    return re.sub(r"\W", "", raw[:1].upper() + raw[1:]) or "X"
-
-
-def assign_class_names(classes: Iterable[LibraryClass]) -> Dict[str, str]:
-    """Unique, valid, deterministic Python class names for all classes (one namespace).
-
-    Classes that ask for the same name are ordered by kind (entity, event,
-    relation), a fixed ``class_name`` first, then the key in natural order; the
-    first keeps the name, a later one of another kind gets its kind appended
-    (``CountryRelation``), one of the same kind its key (``MercuryQ308``). The
-    result depends only on the set of classes, not on the order they came in.
-
-    RETURNS (Dict[str, str]): key -> class name.
-    """
-    groups: Dict[str, List[LibraryClass]] = defaultdict(list)
-    for cls in classes:
-        groups[_cached_base_name(cls.label, cls.key, cls.class_name, cls.kind)].append(cls)
-    taken = set(groups)
-    names: Dict[str, str] = {}
-    for base in sorted(groups):
-        members = sorted(groups[base], key=lambda c: (
-            _KIND_RANK[c.kind], c.class_name != base, _natural(c.key)))
-        winner = members[0]
-        names[winner.key] = base
-        for cls in members[1:]:
-            options = ([base + cls.kind.title()] if cls.kind != winner.kind else []) + \
-                      [base + _suffix(cls), base + _suffix(cls) + re.sub(r"\W", "", cls.key)]
-            name = next((o for o in options if o not in taken), None)
-            n = 2
-            while name is None or name in taken:
-                name = f"{options[-1]}{n}"
-                n += 1
-            taken.add(name)
-            names[cls.key] = name
-    assert all(n.isidentifier() and not keyword.iskeyword(n) for n in names.values())
-    return names
 
 
 def warn_unresolved(library: SchemaLibrary, what: str = "parents and constraints") -> int:

@@ -4,12 +4,8 @@ import json
 import pytest
 
 from spacy_knowcoder.schema.builders.released import build_from_released
-from spacy_knowcoder.schema.library import (
-    LibraryClass,
-    SchemaLibrary,
-    assign_class_names,
-)
-from spacy_knowcoder.schema.naming import is_valid_class_name
+from spacy_knowcoder.schema.library import LibraryClass, SchemaLibrary
+from spacy_knowcoder.schema.naming import assign_class_names, is_valid_class_name
 
 
 def lib_fixture() -> SchemaLibrary:

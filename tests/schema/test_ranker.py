@@ -98,9 +98,9 @@ def test_learned_selector_puts_ranked_classes_and_ancestors_before_priors():
     assert keys[3:] == ["X299", "X298", "X297"]  # priors fill the rest
     # the plain lexical selector finds none of them: no class is named in the text
     lexical = SelectionSettings(budget=3, max_candidates=6)
-    from spacy_knowcoder.schema.selection import SelectionPolicy
+    from spacy_knowcoder.schema.selection import LexicalPolicy
     assert not {"athlete", "team"} & set(
-        SelectionPolicy(lexical).bind(lib).candidates("ner", "The striker left the club."))
+        LexicalPolicy(lexical).bind(lib).candidates("ner", "The striker left the club."))
 
 
 def test_ranker_for_another_library_gets_e211():

@@ -5,7 +5,8 @@ from spacy.util import registry
 from spacy_knowcoder.schema.library import LibraryClass, SchemaLibrary
 from spacy_knowcoder.schema.selection import (
     LexicalIndex,
-    SelectionPolicy,
+    HybridPolicy,
+    LexicalPolicy,
     SelectionSettings,
     lexical_selection,
     normalize_token,
@@ -40,7 +41,7 @@ def test_tokens_are_normalized():
 
 
 def test_lexical_hits_bring_their_ancestors_and_priors_fill_the_rest():
-    select = SelectionPolicy(SelectionSettings(budget=3, max_candidates=5)).bind(library())
+    select = LexicalPolicy(SelectionSettings(budget=3, max_candidates=5)).bind(library())
     keys = select.candidates("ner", "A physicist from Ulm.")
     assert keys[:2] == ["Q169470", "Q5"]  # hit, then its ancestor
     assert keys[2:4] == ["Q515", "Q1"]  # priors by count
@@ -56,7 +57,7 @@ def test_phrases_and_aliases_match():
 
 
 def test_candidates_are_split_into_prompts_of_budget_classes():
-    select = SelectionPolicy(SelectionSettings(budget=2, max_candidates=5)).bind(library())
+    select = LexicalPolicy(SelectionSettings(budget=2, max_candidates=5)).bind(library())
     schemas = select("ner", None, "A physicist.")
     assert [len(s.entities) for s in schemas] == [2, 2, 1]
     names = [t.class_name for s in schemas for t in s.entities]
@@ -72,7 +73,7 @@ def test_tasks_select_their_kind():
 
 
 def test_lexical_share_zero_gives_priors_only():
-    select = SelectionPolicy(SelectionSettings(max_candidates=2, lexical_share=0.0)).bind(
+    select = LexicalPolicy(SelectionSettings(max_candidates=2, lexical_share=0.0)).bind(
         library())
     assert select.candidates("ner", "A physicist.") == ["Q515", "Q1"]
 
@@ -205,7 +206,7 @@ def test_hybrid_policy_resolves_from_config(minilm, tmp_path):
     cache_dir = "{tmp_path}"
     """)
     policy = registry.resolve(cfg)["selection"]
-    assert policy.method == "hybrid" and policy.settings.embedding_share == 0.5
+    assert isinstance(policy, HybridPolicy) and policy.settings.embedding_share == 0.5
     assert policy.embedding.model == minilm.name
     assert policy.bind(semantic_library()).candidates("ner", SEMANTIC[0][0])[0] == "Q515"
 

@@ -1,0 +1,65 @@
+"""The base of the selection policies: a configured method that ``bind`` applies to a library.
+
+Each registered policy (``spacy_knowcoder.lexical_selection.v1``, ...) is its own
+subclass with its own ``bind``: ``lexical.LexicalPolicy``, ``embedding.HybridPolicy``,
+``learned.LearnedPolicy``, ``split.SplitPolicy``.
+
+Example:
+    >>> from spacy_knowcoder.schema.selection import lexical_selection
+    >>> selector = lexical_selection(budget=4).bind(library)  # doctest: +SKIP
+    >>> selector("ner", None, "The physicist.")  # doctest: +SKIP
+"""
+from typing import TYPE_CHECKING, Any, Dict, Optional
+
+from ..library import SchemaLibrary
+from ..ranker import ClassRanker
+from ..types import Schema
+from .settings import SelectionSettings
+
+if TYPE_CHECKING:
+    from .lexical import LibrarySelector
+
+
+class SelectionPolicy:
+    """A configured selection method; ``bind`` applies it to a library.
+
+    settings (SelectionSettings): Budget and quotas.
+    """
+
+    #: Whether the policy selects with learned class rankers (saved with a pipeline).
+    uses_rankers = False
+
+    def __init__(self, settings: SelectionSettings) -> None:
+        self.settings = settings
+
+    def __call__(self, library: SchemaLibrary,
+                 rankers: Optional[Dict[str, ClassRanker]] = None) -> "LibrarySelector":
+        return self.bind(library, rankers)
+
+    def __eq__(self, other: Any) -> bool:
+        return type(other) is type(self) and vars(other) == vars(self)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, repr(sorted(vars(self).items()))))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in vars(self).items())
+        return f"{type(self).__name__}({fields})"
+
+    def load_rankers(self) -> Optional[Dict[str, ClassRanker]]:
+        """The rankers the policy reads from disk (None: it uses none)."""
+        return None
+
+    def bind(self, library: SchemaLibrary,
+             rankers: Optional[Dict[str, ClassRanker]] = None) -> "LibrarySelector":
+        """A selector over ``library``.
+
+        rankers (Optional[Dict[str, ClassRanker]]): Rankers saved with a pipeline
+            (policies that use rankers; others ignore them).
+        """
+        raise NotImplementedError
+
+    def bind_schema(self, schema: Schema,
+                    rankers: Optional[Dict[str, ClassRanker]] = None) -> "LibrarySelector":
+        """A selector over the classes of a plain schema."""
+        return self.bind(SchemaLibrary.from_schema(schema), rankers)
