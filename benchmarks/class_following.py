@@ -53,6 +53,7 @@ from spacy_knowcoder.evaluation.gold_docs import doc_to_record  # noqa: E402
 from spacy_knowcoder.evaluation.metrics import HEADLINE, score_records  # noqa: E402
 from spacy_knowcoder.generation.base import generate_for_jobs  # noqa: E402
 from spacy_knowcoder.parsing import EntityItem  # noqa: E402
+from typing_speed import precision_by_score  # noqa: E402  (benchmarks/ is on sys.path)
 
 HELDOUT = REPO / "training" / "long" / "data" / "heldout"
 LABELS = REPO / "spacy_knowcoder" / "corpora" / "labels"
@@ -268,15 +269,7 @@ def _majority(records: Sequence[Dict[str, Any]]) -> Optional[float]:
 
 def _precision_by_score(gold: Sequence[Dict[str, Any]], predicted: Sequence[Dict[str, Any]],
                         cut: float) -> Dict[str, Any]:
-    buckets: Dict[str, List[int]] = {"high": [0, 0], "low": [0, 0]}
-    for g, p in zip(gold, predicted):
-        truth = {(e["start"], e["end"], e["label"]) for e in g["entities"]}
-        for e in p["entities"]:
-            if e.get("score") is None:
-                continue
-            bucket = buckets["high" if e["score"] >= cut else "low"]
-            bucket[0] += int((e["start"], e["end"], e["label"]) in truth)
-            bucket[1] += 1
+    buckets = precision_by_score(gold, predicted, cut)
     return {"precision_score_high": _share(*buckets["high"]), "n_score_high": buckets["high"][1],
             "precision_score_low": _share(*buckets["low"]), "n_score_low": buckets["low"][1]}
 

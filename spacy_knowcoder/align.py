@@ -56,7 +56,7 @@ from typing import (
 
 from spacy.tokens import Doc, Span
 
-from .errors import Errors
+from .errors import Errors, check_choice
 
 ALIGNMENT_MODES = ("strict", "expand", "contract")
 
@@ -229,9 +229,7 @@ class MentionIndex:
     def __init__(
         self, text: str, doc: Optional[Doc] = None, alignment_mode: str = "expand"
     ) -> None:
-        if alignment_mode not in ALIGNMENT_MODES:
-            options = ", ".join(ALIGNMENT_MODES)
-            raise ValueError(Errors.E140.format(mode=alignment_mode, options=options))
+        check_choice("alignment_mode", alignment_mode, ALIGNMENT_MODES)
         if doc is not None and doc.text != text:
             raise ValueError(Errors.E141.format(pos=_first_difference(doc.text, text)))
         self.text = text

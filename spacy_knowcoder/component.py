@@ -26,20 +26,21 @@ from spacy.tokens import Doc, Span
 from spacy.training import Example
 from spacy.util import ensure_path, from_bytes, from_disk, to_bytes, to_disk
 
-from .errors import Errors, Warnings, warn
+from .errors import Errors, Warnings, check_choice, warn
 from .extensions import register_extensions
 from .class_scoring import TYPING_MODES, ClassScoring, TypingPlan, check_threshold
 from .class_scoring import new_typing_counts
-from .extractor import CandidateSelector, DocState, Extractor, PromptJob, warn_dropped
-from .extractor import whole_schema
+from .extractor import CandidateSelector, DocState, Extractor, PromptJob, check_output_settings
+from .extractor import warn_dropped, whole_schema
 from .fileio import write_bytes, write_json
 from .generation.base import GenerationSettings, Generator, generate_for_jobs
 from .model_files import copy_model_files, packaged_model_path
 from .models import DEFAULT_MODEL, default_model_available
 from .parsing import ParseResult
-from .prompting import TASKS, Trigger, check_task, render_schema_prefix
+from .prompting import Trigger, render_schema_prefix
+from .tasks import resolve_tasks
 from .schema.build import schema_from_dict, schema_to_dict
-from .schema.io import load_schema
+from .schema.io import check_schema_source, load_schema
 from .schema.library import SchemaLibrary
 from .schema.ranker import ClassRanker
 from .schema.selection import lexical_selection, rankers_from_bytes, rankers_to_bytes
@@ -218,12 +219,11 @@ class KnowCoder(Pipe):
             "package_model": package_model, "typing": typing, "calibrate": calibrate,
             "threshold": threshold,
         }
-        _check_choice("quoting", quoting, ("python", "reference"))
-        _check_choice("typing", typing, TYPING_MODES)
+        check_output_settings(quoting, alignment_mode)
+        check_choice("typing", typing, TYPING_MODES)
         self.class_scoring = (ClassScoring(calibrate=bool(calibrate), threshold=threshold)
                               if typing == "score" else None)
         check_threshold(threshold)
-        _check_choice("alignment_mode", alignment_mode, ("strict", "expand", "contract"))
         self._schema_error: Optional[Exception] = None
         self.selection = selection
         self._library: Optional[SchemaLibrary] = None
@@ -235,7 +235,7 @@ class KnowCoder(Pipe):
         self.schema: Optional[Schema] = None
         self._unlabelled: Optional[Schema] = None  # the schema before ``labels``
         self._resolve_schema(schema, schema_file)
-        self.tasks = self._resolve_tasks(tasks)
+        self.tasks = resolve_tasks(tasks, self.schema)
         self._rankers: Optional[Dict[str, ClassRanker]] = None
         self._rankers_error: Optional[Exception] = None
         self._load_rankers()
@@ -253,10 +253,7 @@ class KnowCoder(Pipe):
         if self.cfg["library"]:
             self._resolve_library(schema, schema_file)
             return
-        if schema and schema_file:
-            raise ValueError(Errors.E015)
-        if not schema and not schema_file:
-            raise ValueError(Errors.E014)
+        check_schema_source(schema, schema_file)
         if schema:
             self._use_schema(schema_from_dict(schema))
             return
@@ -296,7 +293,7 @@ class KnowCoder(Pipe):
         self._schema_error = None
         self._budget = None
         self._extractor = None
-        self.tasks = self._resolve_tasks(self._tasks_setting)
+        self.tasks = resolve_tasks(self._tasks_setting, self.schema)
 
     def _load_rankers(self) -> None:
         """Read the rankers a selection policy names (``learned_selection``), if any."""
@@ -323,23 +320,6 @@ class KnowCoder(Pipe):
         if self._library is not None:
             return policy(self._library, *rankers)
         return policy.bind_schema(self._require_schema(), *rankers)
-
-    def _resolve_tasks(self, tasks: Optional[Sequence[str]]) -> List[str]:
-        if tasks is None:
-            if self.schema is None:
-                return list(TASKS)
-            return [t for t in TASKS if self._section_for(t)]
-        if isinstance(tasks, str) or not tasks:
-            raise ValueError(Errors.E001.format(task=tasks, options=", ".join(TASKS)))
-        for task in tasks:
-            check_task(task)
-            if self.schema is not None and not self._section_for(task):
-                kind, section = _TASK_KINDS[task]
-                raise ValueError(Errors.E005.format(task=task, kind=kind, section=section))
-        return [t for t in TASKS if t in tasks]
-
-    def _section_for(self, task: str) -> Sequence[Any]:
-        return getattr(self.schema, _TASK_KINDS[task][1])
 
     @property
     def library(self) -> Optional[SchemaLibrary]:
@@ -596,14 +576,7 @@ class KnowCoder(Pipe):
         return self
 
 
-_TASK_KINDS = {"ner": ("entity", "entities"), "re": ("relation", "relations"),
-               "ed": ("event", "events"), "eae": ("event", "events")}
-
-
 def _json_bytes(data: Any) -> bytes:
     return srsly.json_dumps(data, indent=0).encode("utf8")
 
 
-def _check_choice(name: str, value: str, options: Sequence[str]) -> None:
-    if value not in options:
-        raise ValueError(Errors.E017.format(value=value, name=name, options=", ".join(options)))

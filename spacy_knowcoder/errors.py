@@ -25,7 +25,7 @@ Code blocks (keep them disjoint so parallel work does not collide):
     E450-E499 / W450-W499   evaluation, reports, project, packaging
 """
 import warnings
-from typing import Any
+from typing import Any, Sequence
 
 PREFIX = "(spacy-knowcoder)"
 
@@ -161,10 +161,9 @@ class Errors(metaclass=ErrorsWithCodes):
             "the other extension or register it with "
             "'Doc.set_extension(\"{name}\", default=None, force=True)' after the "
             "knowcoder component is added.")
-    E014 = ("The knowcoder component got neither 'schema' nor 'schema_file'. Pass "
-            "one of them in the config.")
-    E015 = ("The knowcoder component got both 'schema' and 'schema_file'. Pass only "
-            "one of them.")
+    E014 = ("Got neither 'schema' nor 'schema_file'. Pass one of them in the config: "
+            "'schema' (a dict) or 'schema_file' (a .json or .py schema file).")
+    E015 = ("Got both 'schema' and 'schema_file'. Pass only one of them.")
     E016 = ("The 'labels' mapping names class {class_name!r}, which is not in the "
             "schema. Known classes: {known}.")
     E017 = ("Unknown value {value!r} for setting '{name}'. Expected one of: {options}.")
@@ -246,12 +245,7 @@ class Errors(metaclass=ErrorsWithCodes):
             "version cannot prepare. Expected one of: {options}. Fix: upgrade "
             "spacy-knowcoder, or reinstall it if the model folder was edited.")
     # parsing (E120-E139)
-    E120 = ("Unknown task '{task}' for parsing a completion. Expected one of: "
-            "{options}.")
     # alignment (E140-E159)
-    E140 = ("Unknown alignment_mode {mode!r}. Expected one of: {options}. It says "
-            "what to do with a mention that cuts a token: drop it ('strict'), widen "
-            "it to whole tokens ('expand') or shrink it ('contract').")
     E141 = ("The doc given to MentionIndex does not belong to the text: doc.text "
             "differs from it at character {pos}. Pass doc.text as the text.")
     # -- E160+ fast inference (add below this line)
@@ -396,8 +390,6 @@ class Errors(metaclass=ErrorsWithCodes):
     E351 = ("Few-shot example {index} {problem}. Expected a JSON object with 'text' and "
             "optional 'entities', 'relations', 'events' in the benchmark format "
             "(docs/spacy-llm.md); labels must be schema labels. Fix the examples file.")
-    E352 = ("The spacy_knowcoder.KnowCoder task got {got}. Pass exactly one of 'schema' "
-            "(a dict) or 'schema_file' (a .json or .py schema file) in the task config.")
     # -- E400+ visualization (add below this line)
     E400 = ("Cannot visualize '{path}': unknown file type '{suffix}'. Expected a "
             "DocBin (.spacy) or a predictions file in the benchmark JSONL format "
@@ -485,3 +477,15 @@ def warn(message: str, category: type = UserWarning, stacklevel: int = 2) -> Non
     message (str): A formatted ``Warnings.W###`` message.
     """
     warnings.warn(message, category, stacklevel=stacklevel + 1)
+
+
+def check_choice(name: str, value: Any, options: Sequence[str]) -> Any:
+    """``value`` if it is one of ``options``, else E017 naming the setting.
+
+    Example:
+        >>> check_choice("quoting", "python", ("python", "reference"))
+        'python'
+    """
+    if value not in options:
+        raise ValueError(Errors.E017.format(value=value, name=name, options=", ".join(options)))
+    return value

@@ -30,14 +30,15 @@ from typing import Any
 
 from spacy.tokens import Doc, Span, SpanGroup
 
-from .align import merge_entities
+from .align import ALIGNMENT_MODES, merge_entities
 from .class_scoring import CONTENT_FREE_TEXT
-from .errors import Warnings, warn
+from .errors import Warnings, check_choice, warn
 from .extensions import DIAGNOSTICS, EVENTS, RELATIONS, register_extensions
 from .extraction import WindowExtraction
 from .parsing import ParseResult, parse_completion
-from .prompting import Trigger, render_query, wrap_query
+from .prompting import QUOTINGS, Trigger, render_query, wrap_query
 from .schema.types import BASE_ENTITY, Schema
+from .tasks import TASK_SECTIONS
 
 #: Where the entity scores of the typing stage go: ``doc.spans[spans_key].attrs["scores"]``,
 #: one per span (None for a span that was not scored), as spaCy's spancat does.
@@ -93,11 +94,24 @@ class PromptJob:
         return self.extraction.window.text
 
 
+
+def check_output_settings(quoting: str, alignment_mode: str) -> None:
+    """E017 for a ``quoting`` or ``alignment_mode`` the extractor does not know.
+
+    The knowcoder component and the spacy-llm task both check their settings
+    here, when they are configured.
+
+    Example:
+        >>> check_output_settings("python", "expand")
+    """
+    check_choice("quoting", quoting, QUOTINGS)
+    check_choice("alignment_mode", alignment_mode, ALIGNMENT_MODES)
+
 class Extractor:
     """Build prompts for docs and write parsed completions back on them.
 
     schema (Schema): The full schema (labels, class names, roles).
-    tasks (Sequence[str]): The tasks to run, in order (see ``prompting.TASKS``).
+    tasks (Sequence[str]): The tasks to run, in order (see ``tasks.TASKS``).
     quoting (str): How the text is quoted ("python" or "reference").
     alignment_mode (str): "strict", "expand" or "contract" (see ``align``).
     annotate_ents (bool): Also write entities to ``doc.ents``.
@@ -112,6 +126,7 @@ class Extractor:
                  overwrite_ents: bool = False, spans_key: str = "knowcoder",
                  store_completions: bool = False,
                  select: CandidateSelector = whole_schema) -> None:
+        check_output_settings(quoting, alignment_mode)
         register_extensions()
         self.schema = schema
         self.tasks = list(tasks)
@@ -186,7 +201,7 @@ class Extractor:
         if len(jobs) == 1:
             return jobs[0]
         first = jobs[0]
-        section = _SECTIONS[first.task]
+        section = TASK_SECTIONS[first.task]
         shown = {t.class_name for job in jobs for t in getattr(job.schema, section)}
         union = Schema(**{section: tuple(t for t in getattr(self.schema, section)
                                          if t.class_name in shown)})
@@ -256,7 +271,6 @@ class Extractor:
 
 
 #: The schema section of each task's candidate classes.
-_SECTIONS = {"ner": "entities", "re": "relations", "ed": "events", "eae": "events"}
 
 
 def classes_for(task: str, schema: Schema) -> dict[str, Sequence[str]]:

@@ -30,7 +30,6 @@ from typing import (
     Dict,
     FrozenSet,
     List,
-    Literal,
     Mapping,
     Optional,
     Sequence,
@@ -39,12 +38,10 @@ from typing import (
 )
 
 from .answer import BY_COMMA, BY_END, find_results_open, scan_items
-from .errors import Errors
 from .pycode import escape_keyword_identifiers, unescape_identifier
 from .schema.types import BASE_ENTITY
+from .tasks import Task, check_task
 
-Task = Literal["ner", "re", "ed", "eae"]
-TASKS: Tuple[str, ...] = ("ner", "re", "ed", "eae")
 # A 640-token completion holds a few hundred items at most; this bounds the work
 # spent on hostile input such as megabytes of "a,a,a,...".
 MAX_ITEMS = 10_000
@@ -169,8 +166,7 @@ def parse_completion(
         >>> parse_completion(out, "eae", {"Marriage": ["spouse", "from"]}).items[0].arguments
         (ArgumentItem(role='from', text='Ann', class_name='Entity'),)
     """
-    if task not in TASKS:
-        raise ValueError(Errors.E120.format(task=task, options=", ".join(TASKS)))
+    check_task(task)
     whitelist = _Whitelist(
         task, classes, frozenset(argument_classes) | {BASE_ENTITY_CLASS}
     )

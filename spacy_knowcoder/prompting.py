@@ -22,10 +22,11 @@ from .schema.render import ENTITY_BASE, EVENT_BASE_EAE, EVENT_BASE_ED, RELATION_
 from .schema.render import render_entity, render_event_eae, render_event_ed
 from .schema.render import render_relation
 from .schema.types import Schema
+from .tasks import Task, check_task
 
-Task = Literal["ner", "re", "ed", "eae"]
-TASKS: Tuple[str, ...] = ("ner", "re", "ed", "eae")
 Quoting = Literal["python", "reference"]
+#: The ways a text can be quoted in the prompt (``quote_sentence``).
+QUOTINGS = ("python", "reference")
 
 SYSTEM = (
     "You are a highly skilled assistant at digesting and extracting information "
@@ -56,13 +57,6 @@ class Trigger:
 
     text: str
     event_type: str  # the event's class name
-
-
-def check_task(task: str) -> str:
-    """Return ``task`` if it is known, else raise E001."""
-    if task not in TASKS:
-        raise ValueError(Errors.E001.format(task=task, options=", ".join(TASKS)))
-    return task
 
 
 def render_query(task: Task, schema: Schema, text: str, *,

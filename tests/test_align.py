@@ -157,7 +157,7 @@ def test_empty_text():
 
 
 def test_unknown_alignment_mode():
-    with pytest.raises(ValueError, match="E140"):
+    with pytest.raises(ValueError, match="E017.*alignment_mode.*strict, expand, contract"):
         MentionIndex("x", alignment_mode="nearest")
 
 

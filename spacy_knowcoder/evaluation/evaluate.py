@@ -30,7 +30,7 @@ from ..corpora.benchmark import read_label_file, write_benchmark
 from ..errors import Errors
 from ..extensions import DIAGNOSTICS, EVENTS, register_extensions
 from ..fileio import write_json
-from ..prompting import TASKS
+from ..tasks import TASKS
 from .gold_docs import doc_to_record
 from ..class_scoring import SCORED_TASKS
 from ..fileio import file_sha256
@@ -47,12 +47,13 @@ DIAGNOSTIC_COUNTS = ("parse_failures", "parse_problems", "dropped_classes",
                      "dropped_mentions", "dropped_items")
 
 
-def resolve_tasks(labels: LabelSet, tasks: Optional[Sequence[str]],
+def label_file_tasks(labels: LabelSet, tasks: Optional[Sequence[str]],
                   labels_path: PathLike = "<labels>") -> List[str]:
-    """The tasks to run: those given (checked against the labels) or all supported.
+    """The tasks to evaluate: those given (E462 unless the label file has their
+    section) or all the label file supports.
 
     Example:
-        >>> resolve_tasks(LabelSet(entity_labels={"person": "A human."}), None)
+        >>> label_file_tasks(LabelSet(entity_labels={"person": "A human."}), None)
         ['ner']
     """
     if not tasks:
@@ -237,7 +238,7 @@ def score_files(data: PathLike, predictions: PathLike, labels_path: PathLike, *,
     gold = read_benchmark(data, limit=limit)
     check_labels(gold, labels, data=data, labels_path=labels_path)
     predicted = read_benchmark(predictions)
-    return score_predictions(gold, predicted, resolve_tasks(labels, tasks, labels_path),
+    return score_predictions(gold, predicted, label_file_tasks(labels, tasks, labels_path),
                              name=name or Path(data).stem, label_matches=label_matches,
                              data=data, predictions=predictions)
 
@@ -265,7 +266,7 @@ def evaluate_dataset(model: str, data: PathLike, labels_path: PathLike, output: 
     labels = read_label_file(labels_path)
     gold = read_benchmark(data, limit=limit)
     check_labels(gold, labels, data=data, labels_path=labels_path)
-    tasks = resolve_tasks(labels, tasks, labels_path)
+    tasks = label_file_tasks(labels, tasks, labels_path)
     nlp, pipe_name = load_pipeline(model, labels, tasks, batch_size=batch_size,
                                    max_new_tokens=max_new_tokens, settings=settings)
     output = Path(output)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, List, Mapping, Optional, Union
 
 from ..fileio import atomic_output
-from ..prompting import TASKS
+from ..tasks import TASKS
 
 TITLES = {"ner": "NER (strict F1)", "re": "RE (strict F1)",
           "ed": "ED (trigger classification F1)", "eae": "EAE (argument classification F1)"}

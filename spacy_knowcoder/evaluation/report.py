@@ -25,7 +25,7 @@ import srsly
 
 from ..errors import Errors
 from ..fileio import read_text, write_json, write_text
-from ..prompting import TASKS
+from ..tasks import TASKS
 from .metrics import HEADLINE, macro_mean
 
 PathLike = Union[str, Path]

@@ -12,7 +12,9 @@ How a KnowCoder run maps onto spacy-llm's one round of prompts per doc:
   the tasks ner/re/ed gets six prompts; the task yields the doc's *shards* with
   *all* their prompts (spacy-llm hands the prompts to the model and the shards
   to ``parse_responses`` separately, so the counts may differ), and
-  ``parse_responses`` maps the responses back by planning the same jobs again;
+  ``parse_responses`` maps the responses back onto the jobs ``generate_prompts``
+  planned for those shards (kept until then; planned again only for shards it
+  never saw);
 - EAE needs the triggers that ED finds, i.e. a second round. It runs in a second
   ``llm`` component with ``tasks = ["eae"]`` placed after the one with "ed"; it
   reads the triggers from ``doc._.events``. One task with both is refused (E350);
@@ -31,6 +33,7 @@ Example:
     >>> [(e.text, e.label_) for e in doc.ents]
     [('Ann', 'person')]
 """
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -45,21 +48,22 @@ from spacy_llm.ty import ShardMapper
 
 from ..errors import Errors, Warnings, warn
 from ..extensions import DIAGNOSTICS
-from ..extractor import DocState, Extractor, PromptJob, warn_dropped
-from ..prompting import TASKS, Trigger, check_task, render_query, wrap_query
+from ..extractor import DocState, Extractor, PromptJob, check_output_settings, warn_dropped
+from ..prompting import Trigger, render_query, wrap_query
 from ..schema.build import schema_from_dict, schema_to_dict
-from ..schema.io import load_schema
+from ..schema.io import check_schema_source, load_schema
 from ..schema.render import render_schema
 from ..schema.types import Schema
 from ..scoring import score_knowcoder
+from ..tasks import TASKS, resolve_tasks
 from .examples import ExampleEvent, FewShotExample, examples_from_records
 from .examples import insert_exchanges, render_exchange
 from .shards import carry_doc_data, fuse_shards
 
 TASK_NAME = "spacy_knowcoder.KnowCoder.v1"
 ScorerType = Callable[..., Dict[str, Any]]
-_SECTIONS = {"ner": ("entity", "entities"), "re": ("relation", "relations"),
-             "ed": ("event", "events"), "eae": ("event", "events")}
+#: Docs whose planned jobs ``generate_prompts`` keeps for ``parse_responses``.
+PLANS_KEPT = 4096
 
 
 @dataclass
@@ -82,11 +86,7 @@ class TaskSettings:
     store_completions: bool = False
 
     def __post_init__(self) -> None:
-        for name, options in (("quoting", ("python", "reference")),
-                              ("alignment_mode", ("strict", "expand", "contract"))):
-            if getattr(self, name) not in options:
-                raise ValueError(Errors.E017.format(value=getattr(self, name), name=name,
-                                                    options=", ".join(options)))
+        check_output_settings(self.quoting, self.alignment_mode)
 
 
 @dataclass
@@ -125,6 +125,7 @@ class KnowCoderTask:
         self.schema, self.tasks, self.settings, self.examples = schema, tasks, settings, examples
         self._extractor = Extractor(schema, tasks, **asdict(settings))
         self._exchange_cache: Dict[Tuple[str, Tuple[str, ...]], List[str]] = {}
+        self._plans: "OrderedDict[Tuple[int, ...], Tuple[List[Doc], _Plan]]" = OrderedDict()
 
     # -- spacy-llm task interface --------------------------------------------
 
@@ -143,7 +144,9 @@ class KnowCoderTask:
             else:
                 shards = list(self._shard_mapper(doc, i_doc, context_length, self._longest_prompt))
                 carry_doc_data(doc, shards)
-            yield [self._prompt(job) for job in self._plan(shards).jobs], shards
+            plan = self._plan(shards)
+            self._keep_plan(shards, plan)
+            yield [self._prompt(job) for job in plan.jobs], shards
 
     def parse_responses(self, shards: Iterable[Iterable[Doc]],
                         responses: Iterable[Iterable[str]]) -> Iterable[Doc]:
@@ -195,9 +198,26 @@ class KnowCoderTask:
         jobs = [job for task in self.tasks for job in self._extractor.jobs(task, [state])]
         return _Plan(doc, state, jobs)
 
+    def _keep_plan(self, shards: List[Doc], plan: _Plan) -> None:
+        """Keep the plan of these shards for ``parse_responses`` (the oldest go first)."""
+        self._plans[tuple(map(id, shards))] = (shards, plan)
+        while len(self._plans) > PLANS_KEPT:
+            self._plans.popitem(last=False)
+
+    def _take_plan(self, shards: List[Doc]) -> _Plan:
+        """The plan ``generate_prompts`` made for these very shards, else a new one.
+
+        The kept entry holds the shard docs, so their ids cannot be reused by
+        other docs while it waits; it is used once.
+        """
+        kept = self._plans.pop(tuple(map(id, shards)), None)
+        if kept is not None and all(a is b for a, b in zip(kept[0], shards)):
+            return kept[1]
+        return self._plan(shards)
+
     def _apply(self, shards: List[Doc], responses: List[Any]) -> Tuple[Doc, Dict[str, Any]]:
         """Write the results on the fused doc; RETURNS the doc and this run's diagnostics."""
-        plan = self._plan(shards)
+        plan = self._take_plan(shards)
         if len(responses) != len(plan.jobs):
             warn(Warnings.W350.format(n_responses=len(responses), n_prompts=len(plan.jobs),
                                       doc=plan.doc.text[:40]))
@@ -295,28 +315,23 @@ def merge_diagnostics(previous: Dict[str, Any], new: Dict[str, Any],
 def check_tasks(tasks: Optional[Sequence[str]], schema: Schema) -> List[str]:
     """The subtasks to run, in KnowCoder order; by default ner/re/ed as the schema allows.
 
+    The same rules as the knowcoder component (``tasks.resolve_tasks``), plus one
+    of spacy-llm's single round of prompts: EAE needs ED's triggers, so it runs
+    in a component of its own.
+
     RAISES: ValueError for an unknown task (E001), a task without schema types
         (E005), or "ed" together with "eae" (E350).
     """
-    if tasks is None:
-        return [t for t in TASKS if t != "eae" and getattr(schema, _SECTIONS[t][1])]
-    if isinstance(tasks, str) or not tasks:
-        raise ValueError(Errors.E001.format(task=tasks, options=", ".join(TASKS)))
-    for task in tasks:
-        check_task(task)
-        kind, section = _SECTIONS[task]
-        if not getattr(schema, section):
-            raise ValueError(Errors.E005.format(task=task, kind=kind, section=section))
-    if "eae" in tasks and len(set(tasks)) > 1:
-        raise ValueError(Errors.E350.format(tasks=list(tasks)))
-    return [t for t in TASKS if t in tasks]
+    resolved = resolve_tasks(tasks, schema, default=[t for t in TASKS if t != "eae"])
+    if "eae" in resolved and len(resolved) > 1:
+        raise ValueError(Errors.E350.format(tasks=list(tasks or resolved)))
+    return resolved
 
 
 def resolve_schema(schema: Optional[Dict[str, Any]], schema_file: Optional[str],
                    labels: Dict[str, str]) -> Schema:
-    """The schema from a dict or a file, with optional label overrides (E352)."""
-    if bool(schema) == bool(schema_file):
-        raise ValueError(Errors.E352.format(got="both" if schema else "neither"))
+    """The schema from a dict or a file (E014/E015 as in the component), relabelled."""
+    check_schema_source(schema, schema_file)
     resolved = schema_from_dict(schema) if schema else load_schema(schema_file)
     return resolved.relabel(dict(labels)) if labels else resolved
 

@@ -5,7 +5,7 @@ Example:
 """
 import json
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 import srsly
 
@@ -14,6 +14,19 @@ from .build import SECTION_ALIASES, schema_from_dict, schema_to_dict
 from .render import render_schema
 from .source import schema_from_class_defs, schema_from_source
 from .types import Schema
+
+
+def check_schema_source(schema: Optional[Any], schema_file: Optional[Any]) -> None:
+    """A schema comes from exactly one of ``schema`` (a dict) and ``schema_file``:
+    E015 for both, E014 for neither (the component and the spacy-llm task alike).
+
+    Example:
+        >>> check_schema_source({"entities": {"person": "A human."}}, None)
+    """
+    if schema and schema_file:
+        raise ValueError(Errors.E015)
+    if not schema and not schema_file:
+        raise ValueError(Errors.E014)
 
 
 def load_schema(path: Union[str, Path]) -> Schema:

@@ -16,7 +16,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from spacy_knowcoder.parsing import (
-    TASKS,
     EntityItem,
     EventItem,
     ParseResult,
@@ -24,6 +23,7 @@ from spacy_knowcoder.parsing import (
     parse_completion,
 )
 from spacy_knowcoder.pycode import quote_string
+from spacy_knowcoder.tasks import TASKS
 
 from .guard import fuzz_settings, injections, no_code_runs
 

@@ -67,8 +67,30 @@ def test_prompts_are_the_knowcoder_prompts():
 def test_ed_and_eae_in_one_task_is_refused():
     with pytest.raises(ValueError, match="E350"):
         make_knowcoder_task(schema=SCHEMA, tasks=["ed", "eae"])
-    with pytest.raises(ValueError, match="E352"):
+    with pytest.raises(ValueError, match="E014"):
         make_knowcoder_task()
+
+
+def test_one_plan_serves_the_prompts_and_the_parsing(monkeypatch):
+    """generate_prompts plans each doc's jobs; parse_responses uses that plan for the
+    same shards and plans again only for shards it has not seen."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    task = make_knowcoder_task(schema=SCHEMA, tasks=["ner"])
+    planned = []
+    plan = task._plan
+    monkeypatch.setattr(task, "_plan", lambda shards: planned.append(len(shards)) or plan(shards))
+    docs = [nlp("Ann met Bob."), nlp("Bob left.")]
+    shards = [s for _, s in task.generate_prompts(docs)]
+    assert planned == [1, 1]
+    done = list(task.parse_responses(shards, [['results = [\n\tPerson("Ann")\n]'],
+                                              ['results = [\n\tPerson("Bob")\n]']]))
+    assert planned == [1, 1]  # no second planning
+    assert [[e.text for e in d.ents] for d in done] == [["Ann"], ["Bob"]]
+    other = [nlp("Ann met Bob.")]
+    (again,) = task.parse_responses([other], [['results = [\n\tPerson("Ann")\n]']])
+    assert planned == [1, 1, 1] and [e.text for e in again.ents] == ["Ann"]
 
 
 def test_few_shot_examples_from_a_file(tmp_path):

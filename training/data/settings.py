@@ -18,7 +18,7 @@ from typing import Tuple
 
 from spacy_knowcoder.corpora.catalog import CATALOG
 from spacy_knowcoder.errors import Errors
-from spacy_knowcoder.prompting import TASKS
+from spacy_knowcoder.tasks import TASKS
 
 HELD_OUT: Tuple[str, ...] = tuple(name for name, info in CATALOG.items() if info.held_out)
 WIKIDATA_SETS: Tuple[str, ...] = ("rebel_sample", "fewrel", "re_docred")

@@ -53,14 +53,14 @@ from .learned import LearnedPolicy, LearnedSelector, learned_selection, load_ran
 from .learned import rankers_from_bytes, rankers_to_bytes, save_rankers
 from .lexical import LexicalIndex, LexicalPolicy, LibrarySelector, lexical_selection
 from .policy import SelectionPolicy
-from .settings import TASK_KINDS, EmbeddingSettings, SelectionSettings
+from .settings import EmbeddingSettings, SelectionSettings
 from .split import SplitPolicy, SplitSelector, split_selection
 
 CandidateFn = Callable[[str, Schema, str], List[Schema]]
 __all__: Sequence[str] = ("EmbeddingIndex", "EmbeddingSettings", "HybridPolicy",
                           "HybridSelector", "LearnedPolicy", "LearnedSelector", "LexicalIndex",
                           "LexicalPolicy", "LibrarySelector", "SelectionPolicy",
-                          "SelectionSettings", "SplitPolicy", "SplitSelector", "TASK_KINDS",
+                          "SelectionSettings", "SplitPolicy", "SplitSelector",
                           "embedding_selection", "hybrid_selection", "learned_selection",
                           "lexical_selection", "load_rankers", "normalize_token",
                           "rankers_from_bytes", "rankers_to_bytes", "save_rankers",

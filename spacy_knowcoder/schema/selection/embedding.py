@@ -20,7 +20,8 @@ from spacy.util import registry
 from ..library import SchemaLibrary
 from .lexical import LibrarySelector
 from .policy import SelectionPolicy
-from .settings import TASK_KINDS, EmbeddingSettings, SelectionSettings
+from ...tasks import TASK_KINDS
+from .settings import EmbeddingSettings, SelectionSettings
 
 if TYPE_CHECKING:
     from ..embeddings import TextEncoder

@@ -19,7 +19,8 @@ from ..library import SchemaLibrary
 from ..ranker import ClassRanker
 from .lexical import LibrarySelector
 from .policy import SelectionPolicy
-from .settings import TASK_KINDS, SelectionSettings
+from ...tasks import TASK_KINDS
+from .settings import SelectionSettings
 
 
 class LearnedSelector(LibrarySelector):

@@ -25,7 +25,8 @@ from ..render import render_entity, render_event_eae, render_relation
 from ..selection_text import STOPWORDS, tokenize
 from ..types import Schema
 from .policy import SelectionPolicy
-from .settings import TASK_KINDS, SelectionSettings
+from ...tasks import TASK_KINDS
+from .settings import SelectionSettings
 
 FIELD_WEIGHTS = {"label": 3.0, "alias": 2.0, "example": 2.0, "description": 1.0}
 PHRASE_BONUS = 4.0

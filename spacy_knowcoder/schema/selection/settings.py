@@ -9,9 +9,6 @@ from typing import Optional
 
 from ...errors import Errors
 
-#: The class kind each task selects from.
-TASK_KINDS = {"ner": "entity", "re": "relation", "ed": "event", "eae": "event"}
-
 
 @dataclass(frozen=True)
 class SelectionSettings:

@@ -16,7 +16,8 @@ from spacy.util import registry
 from ..library import SchemaLibrary
 from .lexical import LibrarySelector
 from .policy import SelectionPolicy
-from .settings import TASK_KINDS, SelectionSettings
+from ...tasks import TASK_KINDS
+from .settings import SelectionSettings
 
 
 class SplitSelector(LibrarySelector):
