@@ -76,3 +76,16 @@ def test_eval_limits(project):
 def test_label_files_exist_and_fit_the_tasks(name):
     labels = read_label_file(label_file(name))
     assert set(CATALOG[name].tasks) <= set(labels.tasks), (name, labels.tasks)
+
+
+def test_fetch_data_and_the_assets_cover_every_catalog_dataset(project):
+    """The default profile trains on every catalog set that is not held out and
+    evaluates the held-out ones, so fetch-data must link all of them and
+    `spacy project assets` must know where each comes from (pile_ner_types was
+    once missing, and the main job stopped at build-data)."""
+    data, commands = project
+    linked = commands["fetch-data"]["script"][0].split()
+    dests = [asset["dest"] for asset in data["assets"]]
+    for info in CATALOG.values():
+        assert info.folder in linked, info.name
+        assert any(d.startswith(f"${{vars.data_dir}}/{info.folder}/") for d in dests), info.name
