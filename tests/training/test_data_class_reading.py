@@ -20,7 +20,7 @@ from spacy_knowcoder.schema import schema_from_dict, schema_from_source
 from training.data import DataSettings, build_training_data
 from training.data.chunks import split_record
 from training.data.decontaminate import HeldOutIndex
-from training.data.following import negative_weights, task_samples
+from training.data.following import negative_weights, swap_names, task_samples
 from training.data.sampling import candidates, weighted_sample
 
 DATA_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -72,6 +72,44 @@ def test_a_dropped_gold_class_is_trimmed_from_the_answer():
         assert {item.class_name for item in answer.items} == listed & {"Person", "City"}
         seen.add(frozenset(listed & {"Person", "City"}))
     assert len(seen) >= 3  # both, one of them, and the other one
+
+
+def test_swapped_names_leave_only_the_definition_to_decide():
+    """With name_swap = 1 every NER list of two or more classes shows each
+    definition under another class's name, and the answer follows the definition."""
+    schema = schema_from_dict({"entities": {"person": "A human being.", "city": "A large town.",
+                                            "film": "A motion picture."}})
+    definitions = {t.class_name: t.description for t in schema.entities}
+    text = "Ann lives in Rome."
+    record = make_record("r", text, [mention(text, 0, 3, "person"),
+                                     mention(text, 13, 17, "city")])
+    settings = DataSettings(ner_candidates=3, negative_share=0.0, name_swap=1.0)
+    for seed in range(20):
+        sample = next(task_samples("ner", [record], schema, "toy", random.Random(seed), settings))
+        shown = _listed(sample)
+        described = {t.class_name: t.description for t in shown.entities}
+        assert all(described[name] != definitions[name] for name in described)
+        answer = parse_completion(sample["response"], "ner", classes_for("ner", shown))
+        by_text = {item.text: described[item.class_name] for item in answer.items}
+        assert by_text == {"Ann": "A human being.", "Rome": "A large town."}
+    plain = DataSettings(ner_candidates=3, negative_share=0.0)
+    same = next(task_samples("ner", [record], schema, "toy", random.Random(0), plain))
+    listed = {t.class_name: t.description for t in _listed(same).entities}
+    assert listed == {name: definitions[name] for name in listed}  # names stay without swap
+    one = schema_from_dict({"entities": {"person": "A human being."}})
+    assert swap_names(one, random.Random(0)) is one
+
+
+def test_name_swap_zero_builds_the_same_samples_as_before():
+    schema = schema_from_dict({"entities": {"person": "A human.", "city": "A town."}})
+    text = "Ann lives in Rome."
+    record = make_record("r", text, [mention(text, 0, 3, "person")])
+    runs = [list(task_samples("ner", [record] * 5, schema, "toy", random.Random(3),
+                              DataSettings(ner_candidates=2, **extra)))
+            for extra in ({}, {"name_swap": 0.0})]
+    assert runs[0] == runs[1]
+    with pytest.raises(ValueError, match="E255.*name_swap"):
+        DataSettings(name_swap=1.5)
 
 
 def test_long_lists_lose_absent_classes_until_the_sample_fits():

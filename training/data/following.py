@@ -14,10 +14,12 @@ Example:
 """
 import math
 import random
+from dataclasses import replace
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from spacy_knowcoder.prompting import Trigger, render_query, wrap_query
 from spacy_knowcoder.schema import Schema
+from spacy_knowcoder.schema.types import BASE_ENTITY
 
 from .responses import render_results
 from .sampling import candidates
@@ -79,23 +81,60 @@ def task_samples(task: str, records: Sequence[Dict[str, Any]], schema: Schema, d
     weights = negative_weights(task, records) if settings.negatives == "frequency" else None
     for group in _groups(task, records, settings):
         labels = _candidates(task, group, schema, rng, settings, weights)
-        yield from _fitted(task, group, labels, schema, dataset, settings)
+        swap = None
+        if task == "ner" and settings.name_swap and rng.random() < settings.name_swap:
+            swap = rng.random()  # the seed of this group's name permutation
+        yield from _fitted(task, group, labels, schema, dataset, settings, swap)
 
 
 def _fitted(task: str, group: Sequence[Dict[str, Any]], labels: List[str], schema: Schema,
-            dataset: str, settings: DataSettings) -> List[Sample]:
-    """The group's samples, with absent classes dropped while the longest is too long."""
+            dataset: str, settings: DataSettings, swap: Optional[float] = None
+            ) -> List[Sample]:
+    """The group's samples, with absent classes dropped while the longest is too long
+    (and the class names moved among the listed classes when ``swap`` seeds it)."""
     gold = {label for record in group for label in _gold(task, record)}
     kind = _GOLD[task][2]
     while True:
-        samples = [_sample(task, record, subschema(schema, kind, labels), dataset,
-                           settings.quoting) for record in group]
+        listed = subschema(schema, kind, labels)
+        if swap is not None:
+            listed = swap_names(listed, random.Random(swap))
+        samples = [_sample(task, record, listed, dataset, settings.quoting) for record in group]
         longest = max(len(s["prompt"]) + len(s["response"]) for s in samples)
         absent = [i for i, label in enumerate(labels) if label not in gold]
         if not settings.max_sample_chars or longest <= settings.max_sample_chars \
                 or len(absent) <= 1 or len(labels) <= 1:
             return samples
         labels = labels[:absent[-1]] + labels[absent[-1] + 1:]
+
+
+def swap_names(schema: Schema, rng: random.Random) -> Schema:
+    """The entity types of ``schema`` with their class names moved among them.
+
+    Every type gets another type's class name (a random cyclic shift over a
+    random order, so no name stays); labels, definitions and examples stay
+    where they were. A sample rendered with the result shows ``class City``
+    with the person definition, and its answer calls a person ``City(...)``:
+    only the docstring says which class fits (the swap test of
+    ``benchmarks/class_following.py`` asks the model exactly that). A schema
+    with fewer than two types, or with entity inheritance, comes back as is.
+
+    Example:
+        >>> from spacy_knowcoder.schema import schema_from_dict
+        >>> schema = schema_from_dict({"entities": {"person": "A human.", "city": "A town."}})
+        >>> [(t.label, t.class_name) for t in swap_names(schema, random.Random(0)).entities]
+        [('person', 'City'), ('city', 'Person')]
+    """
+    types = list(schema.entities)
+    if len(types) < 2 or any(tuple(t.parents) != (BASE_ENTITY,) for t in types):
+        return schema
+    order = list(range(len(types)))
+    rng.shuffle(order)
+    shift = rng.randint(1, len(types) - 1)
+    names = [t.class_name for t in types]
+    moved = list(names)
+    for position, index in enumerate(order):
+        moved[index] = names[order[(position + shift) % len(order)]]
+    return Schema(entities=tuple(replace(t, class_name=name) for t, name in zip(types, moved)))
 
 
 def negative_weights(task: str, records: Sequence[Dict[str, Any]]) -> Dict[str, float]:

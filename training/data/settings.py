@@ -52,6 +52,10 @@ class DataSettings:
         every gold class, so the answer is ``results = []``.
     gold_dropout (float): Chance that each gold class of a NER/RE/ED prompt is
         left out of its candidates (the answer keeps only listed classes).
+    name_swap (float): Chance that a NER candidate list of two or more classes
+        has its class names moved among its classes (every class gets another's
+        name, the definitions stay), so that only the docstring tells which
+        class a mention belongs to (``following.swap_names``).
     negatives (str): How absent classes are drawn: "uniform", or "frequency"
         (by how often each class occurs in the dataset's records, so frequent
         classes are often listed without occurring).
@@ -87,6 +91,7 @@ class DataSettings:
     ed_candidates_max: int = 3
     negative_share: float = 0.15
     gold_dropout: float = 0.0
+    name_swap: float = 0.0
     negatives: str = "uniform"
     chunk_chars: int = 0
     schema_group_size: int = 1
@@ -105,6 +110,8 @@ class DataSettings:
         for name in ("negative_share", "gold_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 _bad(name, "a share in [0, 1)", getattr(self, name))
+        if not 0.0 <= self.name_swap <= 1.0:
+            _bad("name_swap", "a share in [0, 1]", self.name_swap)
         if self.negatives not in ("uniform", "frequency"):
             _bad("negatives", "'uniform' or 'frequency'", self.negatives)
         for name in ("ner_candidates", "re_candidates", "ed_candidates_min",
