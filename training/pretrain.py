@@ -41,9 +41,6 @@ class PretrainPhase(TrainingPhase):
 
     section = SECTION
 
-    def __init__(self, settings: PretrainSettings) -> None:
-        super().__init__(settings)
-
     def result_dir(self) -> Path:
         return self.output_dir / MODEL_SUBDIR
 

@@ -22,13 +22,13 @@ Example:
     >>> rows = [Row(0, suffix=[1, 2, 3], budget=16)]  # doctest: +SKIP
     >>> decoder.run(rows, past=None)  # doctest: +SKIP
 """
-import copy
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Sequence, Tuple
 
 from ..answer import EMPTY_RESULTS  # what a row that ran out before any item returns
 from .base import truncate_completion
 from .constrained import CLOSE_ITEMS, ResultsGrammar, TokenChooser
+from .continuations import fork_cache
 
 
 @dataclass
@@ -121,7 +121,7 @@ class GreedyDecoder:
         if not active:
             return
         if past is not None:
-            cache = copy.deepcopy(past)
+            cache = fork_cache(past)  # batch_repeat_interleave rebinds, never writes
             cache.batch_repeat_interleave(len(active))
         else:
             cache = DynamicCache(config=self.model.config)

@@ -12,6 +12,7 @@ Example:
     'Q515'
 """
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -161,6 +162,7 @@ class HybridSelector(LibrarySelector):
         return [lexical.keys[i] for i in chosen]
 
 
+@dataclass(frozen=True)
 class HybridPolicy(SelectionPolicy):
     """Lexical hits, embedding neighbours, priors (``hybrid_selection.v1``,
     ``embedding_selection.v1``).
@@ -168,10 +170,7 @@ class HybridPolicy(SelectionPolicy):
     embedding (EmbeddingSettings): The encoder and its cache.
     """
 
-    def __init__(self, settings: SelectionSettings,
-                 embedding: Optional[EmbeddingSettings] = None) -> None:
-        super().__init__(settings)
-        self.embedding = embedding or EmbeddingSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
 
     def bind(self, library: SchemaLibrary, rankers: Optional[dict] = None) -> HybridSelector:
         embedding = self.embedding

@@ -8,6 +8,7 @@ Example:
     >>> policy = learned_selection("rankers/")  # doctest: +SKIP
     >>> policy.bind(library).candidates("ner", "The striker left the club.")  # doctest: +SKIP
 """
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Union
 
@@ -94,17 +95,15 @@ def rankers_from_bytes(data: bytes, where: str = "(bytes)") -> Dict[str, ClassRa
     return {str(kind): ClassRanker.from_dict(ranker, where) for kind, ranker in saved.items()}
 
 
+@dataclass(frozen=True)
 class LearnedPolicy(SelectionPolicy):
     """A learned ranker's top classes, lexical hits, priors (``learned_selection.v1``).
 
     rankers (Optional[str]): The ranker folder (``save_rankers``).
     """
 
+    rankers: Optional[str] = None
     uses_rankers = True
-
-    def __init__(self, settings: SelectionSettings, rankers: Optional[str] = None) -> None:
-        super().__init__(settings)
-        self.rankers = rankers
 
     def load_rankers(self) -> Optional[Dict[str, ClassRanker]]:
         """The rankers of the ``rankers`` folder.

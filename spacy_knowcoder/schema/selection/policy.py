@@ -9,7 +9,8 @@ Example:
     >>> selector = lexical_selection(budget=4).bind(library)  # doctest: +SKIP
     >>> selector("ner", None, "The physicist.")  # doctest: +SKIP
 """
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Dict, Optional
 
 from ..library import SchemaLibrary
 from ..ranker import ClassRanker
@@ -20,31 +21,21 @@ if TYPE_CHECKING:
     from .lexical import LibrarySelector
 
 
+@dataclass(frozen=True)
 class SelectionPolicy:
     """A configured selection method; ``bind`` applies it to a library.
 
     settings (SelectionSettings): Budget and quotas.
     """
 
+    settings: SelectionSettings
+
     #: Whether the policy selects with learned class rankers (saved with a pipeline).
     uses_rankers = False
-
-    def __init__(self, settings: SelectionSettings) -> None:
-        self.settings = settings
 
     def __call__(self, library: SchemaLibrary,
                  rankers: Optional[Dict[str, ClassRanker]] = None) -> "LibrarySelector":
         return self.bind(library, rankers)
-
-    def __eq__(self, other: Any) -> bool:
-        return type(other) is type(self) and vars(other) == vars(self)
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, repr(sorted(vars(self).items()))))
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={value!r}" for name, value in vars(self).items())
-        return f"{type(self).__name__}({fields})"
 
     def load_rankers(self) -> Optional[Dict[str, ClassRanker]]:
         """The rankers the policy reads from disk (None: it uses none)."""
