@@ -20,7 +20,7 @@ from spacy_knowcoder.schema import schema_from_dict, schema_from_source
 from training.data import DataSettings, build_training_data
 from training.data.chunks import split_record
 from training.data.decontaminate import HeldOutIndex
-from training.data.following import negative_weights, swap_names, task_samples
+from training.data.following import negative_weights, per_class_samples, swap_names, task_samples
 from training.data.sampling import candidates, weighted_sample
 
 DATA_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -110,6 +110,64 @@ def test_name_swap_zero_builds_the_same_samples_as_before():
     assert runs[0] == runs[1]
     with pytest.raises(ValueError, match="E255.*name_swap"):
         DataSettings(name_swap=1.5)
+
+
+def test_per_class_prompts_list_one_class_and_about_half_answer_empty():
+    """With per_class = 1 every NER prompt lists one class; its answer holds exactly
+    the record's mentions of that class, and about half the answers are empty."""
+    labels = ["person", "city", "country", "company", "film", "river"]
+    schema = schema_from_dict({"entities": {label: f"A {label}." for label in labels}})
+    rng = random.Random(0)
+    records = []
+    for i in range(40):
+        text = "Ann met Bo in Rome near the Tiber."
+        spans = [(0, 3), (8, 10), (14, 18), (28, 33)]
+        records.append(make_record(f"r{i}", text, [
+            mention(text, start, end, rng.choice(labels[:4])) for start, end in spans[:1 + i % 4]]))
+    settings = DataSettings(ner_candidates=4, negative_share=0.0, per_class=1.0,
+                            schema_group_size=8)
+    samples = list(task_samples("ner", records, schema, "toy", random.Random(1), settings))
+    empty = 0
+    for sample in samples:
+        shown = _listed(sample)
+        assert len(shown.entities) == 1
+        answer = parse_completion(sample["response"], "ner", classes_for("ner", shown))
+        assert answer.complete and not answer.problems
+        empty += not answer.items
+        assert {item.class_name for item in answer.items} <= {shown.entities[0].class_name}
+    assert len(samples) > len(records)
+    assert 0.35 <= empty / len(samples) <= 0.65, empty / len(samples)
+    # consecutive samples share one class (and so one prompt prefix in SFT)
+    prefixes = [sample["prompt"].split('sentence = ')[0] for sample in samples]
+    assert sum(a != b for a, b in zip(prefixes, prefixes[1:])) < len(samples) / 2
+    with pytest.raises(ValueError, match="E255.*per_class"):
+        DataSettings(per_class=-0.1)
+
+
+def test_per_class_asks_the_records_that_hold_a_class_and_as_many_that_do_not():
+    schema = schema_from_dict({"entities": {"person": "A human.", "city": "A town.",
+                                            "film": "A movie."}})
+    group = [make_record("a", "Ann", [mention("Ann", 0, 3, "person")]),
+             make_record("b", "Rome", [mention("Rome", 0, 4, "city")]),
+             make_record("c", "Bo", [mention("Bo", 0, 2, "person")]),
+             make_record("d", "Oslo", [mention("Oslo", 0, 4, "city")])]
+    samples = list(per_class_samples(group, ["person", "film"], schema, "toy", random.Random(0)))
+    person = [s for s in samples if "class Person" in s["prompt"]]
+    film = [s for s in samples if "class Film" in s["prompt"]]
+    assert [s["response"] for s in person].count("results = []") == 2
+    assert {'\tPerson("Ann")' in s["response"] or '\tPerson("Bo")' in s["response"]
+            for s in person} == {True, False}
+    assert len(film) == 1 and film[0]["response"] == "results = []"
+
+
+def test_per_class_zero_builds_the_same_samples_as_before():
+    schema = schema_from_dict({"entities": {"person": "A human.", "city": "A town."}})
+    text = "Ann lives in Rome."
+    record = make_record("r", text, [mention(text, 0, 3, "person")])
+    runs = [list(task_samples("ner", [record] * 5, schema, "toy", random.Random(3),
+                              DataSettings(ner_candidates=2, **extra)))
+            for extra in ({}, {"per_class": 0.0})]
+    assert runs[0] == runs[1]
 
 
 def test_long_lists_lose_absent_classes_until_the_sample_fits():

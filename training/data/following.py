@@ -81,6 +81,9 @@ def task_samples(task: str, records: Sequence[Dict[str, Any]], schema: Schema, d
     weights = negative_weights(task, records) if settings.negatives == "frequency" else None
     for group in _groups(task, records, settings):
         labels = _candidates(task, group, schema, rng, settings, weights)
+        if task == "ner" and settings.per_class and rng.random() < settings.per_class:
+            yield from per_class_samples(group, labels, schema, dataset, rng, settings.quoting)
+            continue
         swap = None
         if task == "ner" and settings.name_swap and rng.random() < settings.name_swap:
             swap = rng.random()  # the seed of this group's name permutation
@@ -105,6 +108,42 @@ def _fitted(task: str, group: Sequence[Dict[str, Any]], labels: List[str], schem
                 or len(absent) <= 1 or len(labels) <= 1:
             return samples
         labels = labels[:absent[-1]] + labels[absent[-1] + 1:]
+
+
+def per_class_samples(group: Sequence[Dict[str, Any]], labels: Sequence[str], schema: Schema,
+                      dataset: str, rng: random.Random, quoting: str = "python"
+                      ) -> Iterator[Sample]:
+    """NER samples of ``group`` with one candidate class per prompt.
+
+    Each listed class that occurs in the group asks about every record that
+    holds it and as many records that do not (their answer is
+    ``results = []``); about half as many listed classes that occur nowhere
+    in the group ask about one record each. So the model learns to answer
+    one class at a time, and that a listed class is no promise that it
+    occurs (UniversalNER, Zhou et al. 2023, arXiv 2308.03279: one type per
+    query, absent types answered empty). Samples of one class come one after
+    another, so they share the class-definition prefix in SFT.
+
+    Example:
+        >>> from spacy_knowcoder.schema import schema_from_dict
+        >>> schema = schema_from_dict({"entities": {"person": "A human.", "city": "A town."}})
+        >>> group = [{"text": "Ann", "entities": [{"start": 0, "end": 3, "label": "person", "text": "Ann"}]},
+        ...          {"text": "Rome", "entities": [{"start": 0, "end": 4, "label": "city", "text": "Rome"}]}]
+        >>> [s["response"].split() for s in per_class_samples(
+        ...     group, ["person"], schema, "toy", random.Random(0))]
+        [['results', '=', '[', 'Person("Ann")', ']'], ['results', '=', '[]']]
+    """
+    gold = [set(_gold("ner", record)) for record in group]
+    present = [label for label in labels if any(label in g for g in gold)]
+    absent = [label for label in labels if label not in present]
+    asked = present + absent[:max(1, len(present) // 2)]
+    for label in asked:
+        holding = [i for i, g in enumerate(gold) if label in g]
+        others = [i for i, g in enumerate(gold) if label not in g]
+        chosen = sorted(holding + rng.sample(others, min(len(others), max(1, len(holding)))))
+        one = subschema(schema, "entity", [label])
+        for index in chosen:
+            yield _sample("ner", group[index], one, dataset, quoting)
 
 
 def swap_names(schema: Schema, rng: random.Random) -> Schema:

@@ -56,6 +56,12 @@ class DataSettings:
         has its class names moved among its classes (every class gets another's
         name, the definitions stay), so that only the docstring tells which
         class a mention belongs to (``following.swap_names``).
+    per_class (float): Share of NER candidate lists rendered one class per
+        prompt (``following.per_class_samples``): each listed class that occurs
+        in the group asks about the records that hold it and as many that do
+        not (answer ``results = []``), and some listed absent classes ask about
+        one record each, so about half the answers are empty (UniversalNER's
+        one-type queries with absent types). 0 keeps every list whole.
     negatives (str): How absent classes are drawn: "uniform", or "frequency"
         (by how often each class occurs in the dataset's records, so frequent
         classes are often listed without occurring).
@@ -92,6 +98,7 @@ class DataSettings:
     negative_share: float = 0.15
     gold_dropout: float = 0.0
     name_swap: float = 0.0
+    per_class: float = 0.0
     negatives: str = "uniform"
     chunk_chars: int = 0
     schema_group_size: int = 1
@@ -110,8 +117,9 @@ class DataSettings:
         for name in ("negative_share", "gold_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 _bad(name, "a share in [0, 1)", getattr(self, name))
-        if not 0.0 <= self.name_swap <= 1.0:
-            _bad("name_swap", "a share in [0, 1]", self.name_swap)
+        for name in ("name_swap", "per_class"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                _bad(name, "a share in [0, 1]", getattr(self, name))
         if self.negatives not in ("uniform", "frequency"):
             _bad("negatives", "'uniform' or 'frequency'", self.negatives)
         for name in ("ner_candidates", "re_candidates", "ed_candidates_min",
