@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from spacy_knowcoder.generation import GenerationSettings, HFGenerator  # noqa: E402
+from spacy_knowcoder.generation.blocks import KnowCoderModel  # noqa: E402
 from spacy_knowcoder.parsing import EventItem, RelationItem, parse_completion  # noqa: E402
 from spacy_knowcoder.prompting import render_query, wrap_query  # noqa: E402
 from spacy_knowcoder.schema import schema_from_dict  # noqa: E402
@@ -109,7 +110,7 @@ def make_nlp(gen: HFGenerator, schema: Dict[str, Any], tasks: Sequence[str],
     # Decoding only: the typing stage is measured by benchmarks/class_following.py.
     pipe = nlp.add_pipe("knowcoder", config={"schema": schema, "tasks": list(tasks),
                                              "store_completions": True, "typing": "generate"})
-    pipe.generation = settings
+    pipe.model_block = KnowCoderModel(None, settings)
     pipe.generator = HFGenerator.from_objects(gen.model, gen.tokenizer, settings)
     return nlp
 

@@ -28,9 +28,10 @@ TEXTS = [
 
 def main(model: str, output: Path, max_new_tokens: int) -> None:
     nlp = spacy.blank("en")
-    nlp.add_pipe("knowcoder", config={"model": model, "schema": SCHEMA,
-                                      "tasks": ["ner", "re", "ed", "eae"],
-                                      "max_new_tokens": max_new_tokens})
+    nlp.add_pipe("knowcoder", config={
+        "model": {"@llm_models": "spacy_knowcoder.HFModel.v1", "name": model,
+                  "max_new_tokens": max_new_tokens},
+        "schema": SCHEMA, "tasks": ["ner", "re", "ed", "eae"]})
     docs = list(nlp.pipe(TEXTS, batch_size=8))
     for doc in docs:
         print(doc.text)

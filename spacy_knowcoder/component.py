@@ -15,9 +15,12 @@ Example:
     >>> nlp = spacy.blank("en")  # doctest: +SKIP
     >>> nlp.add_pipe("knowcoder", config={"model": "models/smollm2-135m",
     ...     "schema": {"entities": {"person": "A human being."}}})  # doctest: +SKIP
+    >>> nlp.add_pipe("knowcoder", config={"schema": {"entities": {"person": "A human."}},
+    ...     "model": {"@llm_models": "spacy_knowcoder.HFModel.v1", "name": "knowcoder-smol",
+    ...               "max_new_tokens": 96}})  # doctest: +SKIP
 """
 from itertools import islice
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 import srsly
 from spacy.language import Language
@@ -34,8 +37,8 @@ from .extractor import CandidateSelector, DocState, Extractor, PromptJob, check_
 from .extractor import warn_dropped, whole_schema
 from .fileio import write_bytes, write_json
 from .generation.base import GenerationSettings, Generator, generate_for_jobs
+from .generation.blocks import HF_MODEL, KnowCoderModel, as_model_block
 from .model_files import copy_model_files, packaged_model_path
-from .models import DEFAULT_MODEL, default_model_available
 from .parsing import ParseResult
 from .prompting import Trigger, render_schema_prefix
 from .tasks import resolve_tasks
@@ -49,20 +52,16 @@ from .scoring import score_knowcoder
 from .windows import split_into_windows
 
 DEFAULT_CONFIG: Dict[str, Any] = {
-    "model": None,
+    # A block of spacy-llm's llm_models registry (spacy_knowcoder.HFModel.v1 or
+    # .OpenAIModel.v1) with the generation settings; a plain string is the
+    # shorthand for the block with defaults. name null: the shipped default.
+    "model": {"@llm_models": HF_MODEL, "name": None},
     "schema": None,
     "schema_file": None,
     "library": None,
     "selection": None,
     "tasks": None,
     "labels": {},
-    "batch_size": 8,
-    "max_new_tokens": 640,
-    "device": "cpu",
-    "dtype": "auto",
-    "constrained": True,
-    "stop_repeats": True,
-    "prefix_cache": True,
     "typing": "score",
     "calibrate": True,
     "threshold": 0.0,
@@ -98,20 +97,13 @@ FRAME_TOKENS = 96
 def make_knowcoder(
     nlp: Language,
     name: str,
-    model: Optional[str],
+    model: Union[str, KnowCoderModel, None],
     schema: Optional[Dict[str, Any]],
     schema_file: Optional[str],
     library: Optional[str],
     selection: Optional[Callable],
     tasks: Optional[List[str]],
     labels: Dict[str, str],
-    batch_size: int,
-    max_new_tokens: int,
-    device: str,
-    dtype: str,
-    constrained: bool,
-    stop_repeats: bool,
-    prefix_cache: bool,
     typing: str,
     calibrate: bool,
     threshold: float,
@@ -123,14 +115,26 @@ def make_knowcoder(
     store_completions: bool,
     package_model: bool,
     scorer: Optional[Callable],
+    max_new_tokens: Optional[int] = None,
+    batch_size: Optional[int] = None,
+    device: Optional[str] = None,
+    dtype: Optional[str] = None,
+    constrained: Optional[bool] = None,
+    stop_repeats: Optional[bool] = None,
+    prefix_cache: Optional[bool] = None,
 ) -> "KnowCoder":
-    """Build the ``knowcoder`` component (see ``KnowCoder`` for the settings)."""
-    settings = GenerationSettings(max_new_tokens=max_new_tokens, batch_size=batch_size,
-                                  device=device, dtype=dtype, constrained=constrained,
-                                  stop_repeats=stop_repeats, prefix_cache=prefix_cache)
-    return KnowCoder(nlp.vocab, name=name, model=model, schema=schema,
+    """Build the ``knowcoder`` component (see ``KnowCoder`` for the settings).
+
+    The generation settings after ``scorer`` are deprecated flat keys of configs
+    written before the model became a block (pipelines saved by earlier
+    versions): given, they are moved into the model block with warning W004.
+    """
+    legacy = {"max_new_tokens": max_new_tokens, "batch_size": batch_size, "device": device,
+              "dtype": dtype, "constrained": constrained, "stop_repeats": stop_repeats,
+              "prefix_cache": prefix_cache}
+    return KnowCoder(nlp.vocab, name=name, model=as_model_block(model, legacy), schema=schema,
                      schema_file=schema_file, library=library, selection=selection,
-                     tasks=tasks, labels=labels, generation=settings, typing=typing,
+                     tasks=tasks, labels=labels, typing=typing,
                      calibrate=calibrate, threshold=threshold, quoting=quoting,
                      annotate_ents=annotate_ents,
                      overwrite_ents=overwrite_ents, spans_key=spans_key,
@@ -146,14 +150,13 @@ class KnowCoder(Pipe):
         vocab: Any,
         name: str = "knowcoder",
         *,
-        model: Optional[str] = None,
+        model: Union[str, KnowCoderModel, None] = None,
         schema: Optional[Dict[str, Any]] = None,
         schema_file: Optional[str] = None,
         library: Optional[str] = None,
         selection: Optional[Callable] = None,
         tasks: Optional[Sequence[str]] = None,
         labels: Optional[Dict[str, str]] = None,
-        generation: Optional[GenerationSettings] = None,
         typing: str = "score",
         calibrate: bool = True,
         threshold: float = 0.0,
@@ -168,10 +171,15 @@ class KnowCoder(Pipe):
     ) -> None:
         """Initialize the component.
 
-        model (str): A local HF directory, a hub id, a ``.gguf`` file, the URL
-            of an OpenAI-compatible completions server ("http://host:8000/v1"),
-            or the name of a shipped model ("knowcoder-smol"); None uses the
-            shipped default (``spacy_knowcoder.models.DEFAULT_MODEL``).
+        model (Union[str, KnowCoderModel, None]): The model block
+            (``spacy_knowcoder.HFModel.v1`` or ``spacy_knowcoder.OpenAIModel.v1``,
+            see ``generation.blocks``), which holds the generation settings
+            (max_new_tokens, batch_size, device, dtype, constrained, ...); or
+            the shorthand string for a block with defaults: a shipped model's
+            name ("knowcoder-smol"), a local HF directory, a hub id, a ``.gguf``
+            file or the URL of an OpenAI-compatible completions server
+            ("http://host:8000/v1"). None: the shipped default
+            (``spacy_knowcoder.models.DEFAULT_MODEL``).
         schema (dict): The schema in dict form (or give ``schema_file``).
         schema_file (str): A ``.json`` or ``.py`` schema file.
         library (str): A schema library JSON (``knowcoder schema build``), instead
@@ -181,7 +189,6 @@ class KnowCoder(Pipe):
         tasks (List[str]): Any of "ner", "re", "ed", "eae", run in that order;
             None runs every task the schema has types for.
         labels (Dict[str, str]): Class name -> spaCy label overrides.
-        generation (GenerationSettings): max_new_tokens, batch_size, device, dtype.
         typing (str): How items get their class: "score" (the model scores every
             candidate class for each mention it wrote and the best wins; items get
             a ``score``; see ``class_scoring``; the default, as it raised held-out
@@ -208,10 +215,10 @@ class KnowCoder(Pipe):
         self.vocab = vocab
         self.name = name
         self.scorer = scorer
-        self.generation = generation or GenerationSettings()
-        self._model_setting = model  # cfg["model"] may point at a packaged copy later
+        self.model_block = as_model_block(model)
+        self._model_setting = self.model_block.name  # the model may be a packaged copy later
         self.cfg: Dict[str, Any] = {
-            "model": model, "schema_file": schema_file, "library": library,
+            "model": self.model_block.name, "schema_file": schema_file, "library": library,
             "labels": dict(labels or {}),
             "quoting": quoting, "annotate_ents": annotate_ents,
             "overwrite_ents": overwrite_ents, "spans_key": spans_key,
@@ -239,12 +246,10 @@ class KnowCoder(Pipe):
         self._rankers: Optional[Dict[str, ClassRanker]] = None
         self._rankers_error: Optional[Exception] = None
         self._load_rankers()
-        if model is not None and not package_model:
-            from .generation.sources import resolve_model_source
-
+        if not package_model:
             # Fails early on a path that does not exist (a packaged copy comes in
             # from_disk; a shipped model is checked when it loads).
-            resolve_model_source(model)
+            self.model_block.check()
 
     # -- configuration -------------------------------------------------------
 
@@ -339,6 +344,11 @@ class KnowCoder(Pipe):
     # -- model ---------------------------------------------------------------
 
     @property
+    def generation(self) -> GenerationSettings:
+        """The generation settings of the model block."""
+        return self.model_block.settings
+
+    @property
     def generator(self) -> Generator:
         """The text generator, loaded on first use."""
         if self._generator is None:
@@ -346,18 +356,14 @@ class KnowCoder(Pipe):
         return self._generator
 
     def _load_generator(self) -> Generator:
-        """Load ``cfg["model"]``; None means the shipped default (``models.DEFAULT_MODEL``).
+        """Load the model block's model; name None means the shipped default
+        (``models.DEFAULT_MODEL``).
 
         A shipped model's base is prepared once in the user cache and its LoRA
         adapter merged in memory (``generation.shipped``). The setting stays as
         given (None or the name), so a saved pipeline never refers to a cache path.
         """
-        model = self.cfg["model"]
-        if model is None and not default_model_available():
-            raise ValueError(Errors.E019)
-        from .generation.loading import load_generator
-
-        return load_generator(model or DEFAULT_MODEL, self.generation)
+        return self.model_block.load()
 
     @generator.setter
     def generator(self, generator: Generator) -> None:
@@ -563,6 +569,7 @@ class KnowCoder(Pipe):
         if packaged is None or (source.is_file()
                                 and srsly.read_json(source)["model"] != self._model_setting):
             return
+        self.model_block = self.model_block.with_name(packaged)
         self.cfg["model"] = packaged
         self._generator = None
 

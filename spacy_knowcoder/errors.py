@@ -52,6 +52,11 @@ class Warnings(metaclass=ErrorsWithCodes):
             "Settings come from config.cfg (and spacy.load overrides) only, so the "
             "file's values are ignored. Fix: save the pipeline again (nlp.to_disk), "
             "which writes the data without settings.")
+    W004 = ("The knowcoder component got generation settings as its own keys "
+            "({keys}). They still work but are deprecated: the model is a block that "
+            "holds its settings. Fix: write model = {block} (in a config file: a "
+            "[components.knowcoder.model] section with @llm_models and these keys) "
+            "and remove the flat keys.")
     # generation (W100-W119)
     W100 = ("The longest prompt of a batch has {n_prompt} tokens, so only {n_new} of "
             "the {max_new_tokens} requested new tokens fit the model's context of "
@@ -181,6 +186,9 @@ class Errors(metaclass=ErrorsWithCodes):
             "Convert it first, e.g. 'iconv -f latin1 -t utf-8 in.txt > out.txt'.")
     E023 = ("The setting 'threshold' must be a number from 0 to 1, not {value!r}: items "
             "whose typing score is below it are dropped. Use 0 to keep every item.")
+    E024 = ("The knowcoder component got a model block and also generation settings "
+            "as its own keys ({keys}). Fix: set them in the model block "
+            "([components.knowcoder.model]) only.")
     # generation and model preparation (E100-E119)
     E100 = ("The model path '{path}' does not exist. Expected a local Hugging Face "
             "model directory (with config.json), a .gguf file or a hub id such as "

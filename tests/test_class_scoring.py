@@ -12,6 +12,7 @@ from spacy.tokens import DocBin
 
 from spacy_knowcoder.class_scoring import ClassScoring, content_free_item, new_typing_counts
 from spacy_knowcoder.class_scoring import render_as, softmax
+from spacy_knowcoder.generation.blocks import model_block_config
 from spacy_knowcoder.parsing import EntityItem, EventItem, ParseResult, RelationItem
 from spacy_knowcoder.answer import ITEM_INDENT, RESULTS_OPEN
 
@@ -153,9 +154,10 @@ SCHEMA = {"entities": {"person": "A human being.", "city": "A large town.",
                        "country": "A nation with its own government."}}
 
 
-def _nlp(**config):
+def _nlp(dtype="auto", **config):
     nlp = spacy.blank("en")
-    nlp.add_pipe("knowcoder", config={"schema": SCHEMA, "typing": "score", **config})
+    nlp.add_pipe("knowcoder", config={"schema": SCHEMA, "typing": "score",
+                                      "model": model_block_config(None, dtype=dtype), **config})
     return nlp
 
 
@@ -209,7 +211,7 @@ def test_one_class_per_prompt_is_typed_over_all_classes(shipped_home) -> None:
     """split_selection(budget=1) asks one class per prompt; typing compares all of them."""
     nlp = spacy.blank("en")
     nlp.add_pipe("knowcoder", config={
-        "schema": SCHEMA, "dtype": "float32",
+        "schema": SCHEMA, "model": model_block_config(None, dtype="float32"),
         "selection": {"@misc": "spacy_knowcoder.split_selection.v1", "budget": 1}})
     doc = nlp("Barack Obama was born in Honolulu.")
     typing = doc._.knowcoder_diagnostics["typing"]

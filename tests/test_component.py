@@ -15,6 +15,7 @@ from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 
 from spacy_knowcoder.extensions import event_spans, relation_spans
+from spacy_knowcoder.generation.blocks import model_block_config
 
 SCHEMA = {
     "entities": {"person": "A human being.", "city": "A large town."},
@@ -192,7 +193,7 @@ def test_long_doc_is_split_into_windows_and_offsets_are_shifted():
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     pipe = nlp.add_pipe("knowcoder", config={"schema": SCHEMA, "tasks": ["ner"],
-                                             "max_new_tokens": 64})
+                                             "model": model_block_config(None, max_new_tokens=64)})
     pipe.generator = ScriptedGenerator(answers, max_context=1024)
     with pytest.warns(UserWarning, match="W002"):
         doc = nlp(text)
@@ -224,8 +225,8 @@ def test_score_reports_entities_relations_and_events():
 
 def test_to_disk_and_spacy_load_in_a_fresh_process(tmp_path, smollm2_dir):
     nlp = spacy.blank("en")
-    nlp.add_pipe("knowcoder", config={"model": str(smollm2_dir), "schema": SCHEMA,
-                                      "labels": {"Person": "PER"}, "max_new_tokens": 77})
+    nlp.add_pipe("knowcoder", config={"model": model_block_config(str(smollm2_dir), max_new_tokens=77),
+                                      "schema": SCHEMA, "labels": {"Person": "PER"}})
     nlp.to_disk(tmp_path / "pipe")
     code = ("import spacy, sys\n"
             "nlp = spacy.load(sys.argv[1])\n"

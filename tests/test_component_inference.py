@@ -10,6 +10,7 @@ import spacy
 
 from spacy_knowcoder.extractor import classes_for
 from spacy_knowcoder.generation import GenerationSettings
+from spacy_knowcoder.generation.blocks import HF_SETTINGS, model_block_config
 from spacy_knowcoder.parsing import parse_completion
 
 pytestmark = pytest.mark.model
@@ -25,9 +26,11 @@ TEXTS = ["Barack Obama was born in Honolulu.", 'Ann said "hi" in Zürich.',
 
 def run(smollm2_dir, batch_size: int, **config):
     nlp = spacy.blank("en")
-    nlp.add_pipe("knowcoder", config={"model": str(smollm2_dir), "schema": SCHEMA,
-                                      "tasks": ["ner", "re"], "max_new_tokens": 16,
-                                      "batch_size": batch_size, "store_completions": True,
+    settings = {key: config.pop(key) for key in list(config) if key in HF_SETTINGS}
+    model = model_block_config(str(smollm2_dir), max_new_tokens=16, batch_size=batch_size,
+                               **settings)
+    nlp.add_pipe("knowcoder", config={"model": model, "schema": SCHEMA,
+                                      "tasks": ["ner", "re"], "store_completions": True,
                                       # these tests are about decoding: classes as generated
                                       "typing": "generate", **config})
     return nlp, list(nlp.pipe(TEXTS))
@@ -39,11 +42,12 @@ def completions(docs):
 
 def test_config_reaches_the_generator(smollm2_dir) -> None:
     nlp = spacy.blank("en")
-    pipe = nlp.add_pipe("knowcoder", config={"model": str(smollm2_dir), "schema": SCHEMA,
-                                             "constrained": False, "prefix_cache": False})
+    model = model_block_config(str(smollm2_dir), constrained=False, prefix_cache=False)
+    pipe = nlp.add_pipe("knowcoder", config={"model": model, "schema": SCHEMA})
     assert pipe.generation.constrained is False and pipe.generation.prefix_cache is False
     with pytest.raises(ValueError, match="constrained"):
-        spacy.blank("en").add_pipe("knowcoder", config={"schema": SCHEMA, "constrained": 3})
+        spacy.blank("en").add_pipe("knowcoder", config={
+            "schema": SCHEMA, "model": model_block_config(None, constrained=3)})
     with pytest.raises(ValueError, match="E104.*prefix_cache"):
         GenerationSettings(prefix_cache="yes")
 

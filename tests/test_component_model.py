@@ -10,6 +10,8 @@ import pytest
 import spacy
 from spacy.tokens import DocBin
 
+from spacy_knowcoder.generation.blocks import model_block_config
+
 pytestmark = pytest.mark.model
 
 SCHEMA = {
@@ -31,9 +33,9 @@ TEXTS = [
 @pytest.fixture(scope="module")
 def nlp(smollm2_dir):
     nlp = spacy.blank("en")
-    nlp.add_pipe("knowcoder", config={"model": str(smollm2_dir), "schema": SCHEMA,
-                                      "tasks": ["ner", "re", "ed", "eae"],
-                                      "max_new_tokens": 24, "store_completions": True})
+    nlp.add_pipe("knowcoder", config={"model": model_block_config(str(smollm2_dir), max_new_tokens=24),
+                                      "schema": SCHEMA, "tasks": ["ner", "re", "ed", "eae"],
+                                      "store_completions": True})
     return nlp
 
 
@@ -82,9 +84,9 @@ def test_a_5000_word_doc_runs_without_silent_truncation(smollm2_dir, assert_vali
     sentence = "The committee met in Geneva on Tuesday and discussed the annual report. "
     text = "Ada Lovelace wrote the first program. " + sentence * (5000 // 12 + 1)
     nlp = spacy.blank("en")
-    nlp.add_pipe("knowcoder", config={"model": str(smollm2_dir), "tasks": ["ner"],
-                                      "schema": {"entities": SCHEMA["entities"]},
-                                      "max_new_tokens": 8, "store_completions": True})
+    nlp.add_pipe("knowcoder", config={"model": model_block_config(str(smollm2_dir), max_new_tokens=8),
+                                      "tasks": ["ner"], "schema": {"entities": SCHEMA["entities"]},
+                                      "store_completions": True})
     doc = nlp(text)
     assert len(text.split()) >= 5000
     diagnostics = doc._.knowcoder_diagnostics

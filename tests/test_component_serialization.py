@@ -17,6 +17,7 @@ from tests.test_component import OBAMA, SCHEMA
 from tests.test_component_library import ClassAnswerer, add_pipe, defined_classes, make_library
 
 from spacy_knowcoder.component import DATA_PARTS, LEGACY_STATE
+from spacy_knowcoder.generation.blocks import model_block_config
 
 OLD = Path(__file__).parent / "fixtures" / "old-pipelines"
 TEXT = "Barack Obama was born in Honolulu."
@@ -40,10 +41,10 @@ def saved_parts(pipe, path):
 def test_a_setting_override_wins_over_the_saved_pipeline(tmp_path):
     nlp = spacy.blank("en")
     nlp.add_pipe("knowcoder", config={"schema": SCHEMA, "spans_key": "a",
-                                      "max_new_tokens": 77})
+                                      "model": model_block_config(None, max_new_tokens=77)})
     nlp.to_disk(tmp_path / "pipe")
     loaded = spacy.load(tmp_path / "pipe", config={"components": {"knowcoder": {
-        "spans_key": "b", "max_new_tokens": 12, "labels": {"Person": "PER"}}}})
+        "spans_key": "b", "model": {"max_new_tokens": 12}, "labels": {"Person": "PER"}}}})
     pipe = loaded.get_pipe("knowcoder")
     assert pipe.cfg["spans_key"] == "b" and pipe.generation.max_new_tokens == 12
     assert pipe.labels[0] == "PER"
@@ -143,15 +144,34 @@ def test_learned_selection_without_its_rankers_is_still_e210(library_path, tmp_p
         pipe(spacy.blank("en")(TEXT))
 
 
-def test_an_old_pipeline_loads_with_its_schema_and_no_warning():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+def test_an_old_pipeline_loads_with_its_schema_and_its_flat_generation_keys():
+    """Saved before the model became a block: its flat generation keys still
+    apply, with one deprecation warning (W004) that shows the block to write."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         nlp = spacy.load(OLD / "schema-pipeline")
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1 and "W004" in messages[0] and caught[0].category is FutureWarning
+    assert "'max_new_tokens': 77" in messages[0]
     pipe = nlp.get_pipe("knowcoder")
     assert pipe.tasks == ["ner", "re"] and pipe.labels == ["PER", "city", "born in"]
     assert pipe.cfg["spans_key"] == "kc" and pipe.generation.max_new_tokens == 77
     pipe.generator = ScriptedGenerator(OBAMA)
     assert [(e.text, e.label_) for e in nlp(TEXT).ents] == [("Barack Obama", "PER"),
+                                                             ("Honolulu", "city")]
+
+
+def test_a_pipeline_saved_with_flat_generation_keys_loads_and_keeps_them(tmp_path):
+    """``flat-keys-pipeline`` was saved by the code just before the model became a
+    block (data parts, settings in config.cfg as flat component keys)."""
+    with pytest.warns(FutureWarning, match=r"W004.*batch_size, .*dtype, max_new_tokens"):
+        nlp = spacy.load(OLD / "flat-keys-pipeline")
+    pipe = nlp.get_pipe("knowcoder")
+    settings = pipe.generation
+    assert (settings.max_new_tokens, settings.batch_size, settings.dtype) == (55, 4, "float32")
+    assert pipe.model_block.name is None and pipe.cfg["spans_key"] == "flat"
+    pipe.generator = ScriptedGenerator(OBAMA)
+    assert [(e.text, e.label_) for e in nlp(TEXT).ents] == [("Barack Obama", "person"),
                                                              ("Honolulu", "city")]
 
 

@@ -19,6 +19,7 @@ from typer.testing import CliRunner  # noqa: E402
 from spacy_knowcoder.cli import app  # noqa: E402
 from spacy_knowcoder.generation import GenerationSettings, HFGenerator, smollm2  # noqa: E402
 from spacy_knowcoder.generation.adapter import base_fingerprint  # noqa: E402
+from spacy_knowcoder.generation.blocks import model_block_config  # noqa: E402
 from spacy_knowcoder.generation.shipped import HOME_ENV, load_shipped  # noqa: E402
 from spacy_knowcoder.models import (  # noqa: E402
     ADAPTER_WEIGHTS,
@@ -33,7 +34,8 @@ from spacy_knowcoder.schema import schema_from_dict  # noqa: E402
 pytestmark = pytest.mark.model
 SCHEMA = {"entities": {"person": "A human being.", "city": "A large town."}}
 TEXTS = ["Barack Obama was born in Honolulu.", "Marie Curie moved from Warsaw to Paris."]
-CONFIG = {"schema": SCHEMA, "tasks": ["ner"], "max_new_tokens": 16, "store_completions": True}
+CONFIG = {"schema": SCHEMA, "tasks": ["ner"], "model": model_block_config(None, max_new_tokens=16),
+          "store_completions": True}
 
 
 def make_adapter(base: Path, folder: Path) -> Path:
@@ -149,7 +151,7 @@ def test_to_disk_refers_to_the_name_and_loads_elsewhere(default_nlp, shipped, tm
             text = path.read_text(encoding="utf8", errors="replace")
             assert str(shipped.home) not in text and ".cache" not in text, path
     saved = spacy.util.load_config(tmp_path / "pipe" / "config.cfg")
-    assert saved["components"]["knowcoder"]["model"] is None  # settings: config.cfg only
+    assert saved["components"]["knowcoder"]["model"]["name"] is None  # no path saved
     elsewhere = tmp_path / "other-home"  # another machine: another user cache
     link_base(elsewhere, shipped.base)
     monkeypatch.setenv(HOME_ENV, str(elsewhere))
@@ -172,6 +174,7 @@ def test_an_adapter_for_another_base_is_e113(shipped, tmp_path, monkeypatch) -> 
     folder = Path(shutil.copytree(shipped.folder, tmp_path / DEFAULT_MODEL))
     write_model_metadata(folder, shipped.base, fingerprint="0" * 64)
     monkeypatch.setenv(ROOT_ENV, str(tmp_path))
-    pipe = spacy.blank("en").add_pipe("knowcoder", config={**CONFIG, "model": DEFAULT_MODEL})
+    pipe = spacy.blank("en").add_pipe("knowcoder", config={
+        **CONFIG, "model": model_block_config(DEFAULT_MODEL, max_new_tokens=16)})
     with pytest.raises(ValueError, match=r"\[E113\].*fingerprint 0000"):
         pipe.initialize()

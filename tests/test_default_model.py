@@ -9,9 +9,12 @@ import spacy
 from spacy.tokens import DocBin
 
 from spacy_knowcoder.generation import smollm2
+from spacy_knowcoder.generation.blocks import model_block_config
 from spacy_knowcoder.models import DEFAULT_MODEL, default_model_available, get_shipped_model
 
 pytestmark = pytest.mark.model
+#: The shipped default in float32, so every CPU computes the same.
+FLOAT32 = model_block_config(None, dtype="float32")
 PEOPLE = {"Barack Obama was born in Honolulu.": "Barack Obama",
           "Marie Curie moved from Warsaw to Paris.": "Marie Curie",
           "Angela Merkel visited Berlin on Monday.": "Angela Merkel"}
@@ -57,7 +60,7 @@ def test_the_default_finds_the_city(shipped_home):
     generation found; the city must be found first. float32, so every CPU computes
     the same."""
     nlp = spacy.blank("en")
-    nlp.add_pipe("knowcoder", config={"dtype": "float32", "schema": {"entities": {
+    nlp.add_pipe("knowcoder", config={"model": FLOAT32, "schema": {"entities": {
         "person": "A human being.", "city": "A large town."}}})
     doc = nlp("Barack Obama was born in Honolulu.")
     assert all(0 < s <= 1 for s in doc.spans["knowcoder"].attrs["scores"])
@@ -101,7 +104,7 @@ MISSED = {"sport", "medicine", "film"}
 def test_the_default_types_a_mention_in_other_domains(shipped_home, domain):
     text, classes, expected = DOMAINS[domain]
     nlp = spacy.blank("en")
-    nlp.add_pipe("knowcoder", config={"dtype": "float32", "schema": {"entities": classes}})
+    nlp.add_pipe("knowcoder", config={"model": FLOAT32, "schema": {"entities": classes}})
     doc = nlp(text)
     assert expected in {(e.text, e.label_) for e in doc.ents}
 
@@ -112,7 +115,8 @@ def test_200_classes_do_not_fit_one_prompt_and_split_selection_runs_them(shipped
     classes = {f"kind {i}": f"Things of made-up kind number {i}, for a long schema."
                for i in range(199)}
     classes["person"] = "A human being."
-    config = {"schema": {"entities": classes}, "tasks": ["ner"], "max_new_tokens": 12,
+    config = {"schema": {"entities": classes}, "tasks": ["ner"],
+              "model": model_block_config(None, max_new_tokens=12),
               "typing": "generate", "store_completions": True}
     nlp = spacy.blank("en")
     nlp.add_pipe("knowcoder", config=config)
@@ -136,6 +140,6 @@ def test_classes_without_descriptions_render_empty_and_still_run(shipped_home):
     query = render_query("ner", schema_from_dict(schema), "x")
     assert 'class Person(Entity):\n\t"""\n\tDescription: \n' in query
     nlp = spacy.blank("en")
-    nlp.add_pipe("knowcoder", config={"schema": schema, "dtype": "float32"})
+    nlp.add_pipe("knowcoder", config={"schema": schema, "model": FLOAT32})
     doc = nlp("Barack Obama was born in Honolulu.")
     assert {e.label_ for e in doc.ents} <= {"person", "city"} and len(doc.ents) >= 1

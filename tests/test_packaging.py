@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import spacy
 
+from spacy_knowcoder.generation.blocks import model_block_config
+
 pytestmark = pytest.mark.model
 SCHEMA = {"entities": {"person": "A human being."}}
 
@@ -73,12 +75,26 @@ def test_a_model_override_wins_over_the_packaged_copy(tiny_model, tmp_path):
                                                            / "model")
 
 
+def test_a_name_override_of_a_model_block_keeps_its_settings(tiny_model, tmp_path):
+    other = Path(shutil.copytree(tiny_model, tmp_path / "other-model"))
+    nlp = spacy.blank("en")
+    nlp.add_pipe("knowcoder", config={"model": model_block_config(str(tiny_model),
+                                                                  max_new_tokens=9),
+                                      "schema": SCHEMA, "package_model": True})
+    nlp.to_disk(tmp_path / "pipe")
+    packaged = spacy.load(tmp_path / "pipe").get_pipe("knowcoder")
+    assert packaged.model_block.name == str(tmp_path / "pipe" / "knowcoder" / "model")
+    loaded = spacy.load(tmp_path / "pipe", config={"components": {"knowcoder": {
+        "model": {"name": str(other)}}}}).get_pipe("knowcoder")
+    assert loaded.model_block.name == str(other) and loaded.generation.max_new_tokens == 9
+
+
 def test_package_installs_and_loads_offline_in_a_fresh_process(tiny_model, tmp_path):
     model = tmp_path / "model"
     shutil.copytree(tiny_model, model)
     nlp = spacy.blank("en")
-    nlp.add_pipe("knowcoder", config={"model": str(model), "schema": SCHEMA,
-                                      "package_model": True, "max_new_tokens": 8})
+    nlp.add_pipe("knowcoder", config={"model": model_block_config(str(model), max_new_tokens=8),
+                                      "schema": SCHEMA, "package_model": True})
     nlp.to_disk(tmp_path / "pipe")
     (tmp_path / "dist").mkdir()
     run(sys.executable, "-m", "spacy", "package", tmp_path / "pipe", tmp_path / "dist",

@@ -30,6 +30,7 @@ from ..corpora.benchmark import read_label_file, write_benchmark
 from ..errors import Errors
 from ..extensions import DIAGNOSTICS, EVENTS, register_extensions
 from ..fileio import write_json
+from ..generation.blocks import HF_MODEL, HF_SETTINGS, model_block_config
 from ..tasks import TASKS
 from .gold_docs import doc_to_record
 from ..class_scoring import SCORED_TASKS
@@ -79,7 +80,8 @@ def load_pipeline(model: str, labels: LabelSet, tasks: Sequence[str], *,
         directory/.gguf file (then a blank English
         pipeline gets the component).
     settings (Mapping[str, Any]): Further component settings to override, e.g.
-        ``{"typing": "score", "threshold": 0.5}``.
+        ``{"typing": "score", "threshold": 0.5}``; generation settings
+        (``dtype``, ``constrained``, ...) go into the model block.
     RETURNS (Tuple[Language, str]): The pipeline and the component's name.
     """
     import spacy
@@ -87,35 +89,42 @@ def load_pipeline(model: str, labels: LabelSet, tasks: Sequence[str], *,
     path = Path(model).expanduser()
     overrides: Dict[str, Any] = {"schema": labels.schema_dict(), "schema_file": None,
                                  "tasks": list(tasks), "labels": {}}
-    if batch_size is not None:
-        overrides["batch_size"] = batch_size
-    if max_new_tokens is not None:
-        overrides["max_new_tokens"] = max_new_tokens
-    overrides.update(settings or {})
+    generation: Dict[str, Any] = {"batch_size": batch_size, "max_new_tokens": max_new_tokens}
+    for key, value in (settings or {}).items():
+        (generation if key in HF_SETTINGS else overrides)[key] = value
     if (path / "config.cfg").is_file() or (not path.exists() and spacy.util.is_package(model)):
         nlp = spacy.load(model)
-        return nlp, _reconfigure(nlp, model, overrides)
+        return nlp, _reconfigure(nlp, model, overrides, generation)
     from ..models import is_shipped_name
 
-    if is_shipped_name(model):
+    if is_shipped_name(model) or (path / "config.json").is_file() \
+            or (path.is_file() and path.suffix == ".gguf"):
+        source = model if is_shipped_name(model) else str(path)
         nlp = spacy.blank("en")
-        nlp.add_pipe(FACTORY, config=dict(overrides, model=model))
-        return nlp, FACTORY
-    if (path / "config.json").is_file() or (path.is_file() and path.suffix == ".gguf"):
-        nlp = spacy.blank("en")
-        nlp.add_pipe(FACTORY, config=dict(overrides, model=str(path)))
+        nlp.add_pipe(FACTORY, config=dict(overrides,
+                                          model=model_block_config(source, **generation)))
         return nlp, FACTORY
     raise ValueError(Errors.E460.format(model=model))
 
 
-def _reconfigure(nlp: Language, model: str, overrides: Dict[str, Any]) -> str:
+def _reconfigure(nlp: Language, model: str, overrides: Dict[str, Any],
+                 generation: Dict[str, Any]) -> str:
     names = [n for n in nlp.pipe_names if nlp.get_pipe_meta(n).factory == FACTORY]
     if not names:
         raise ValueError(Errors.E461.format(model=model, pipes=", ".join(nlp.pipe_names)))
     name = names[0]
     config = {k: v for k, v in nlp.config["components"][name].items() if k != "factory"}
+    # A pipeline saved before the model became a block has flat generation keys.
+    saved = {key: config.pop(key) for key in HF_SETTINGS if key in config}
+    saved.update((key, value) for key, value in generation.items() if value is not None)
+    block = config.get("model")
     # The loaded component knows where its model is (a packaged copy included).
-    config.update(overrides, model=nlp.get_pipe(name).cfg["model"])
+    located = nlp.get_pipe(name).cfg["model"]
+    if isinstance(block, dict) and block.get("@llm_models") == HF_MODEL:
+        block = dict(block, name=located)
+    elif not isinstance(block, dict):
+        block = located
+    config.update(overrides, model=model_block_config(block, **saved))
     if "package_model" in config:
         config["package_model"] = False
     nlp.replace_pipe(name, FACTORY, config=config)

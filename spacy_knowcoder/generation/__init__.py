@@ -15,6 +15,7 @@ from .base import (
     list_is_closed,
     truncate_completion,
 )
+from .blocks import KnowCoderModel, as_model_block, model_block_config
 from .constrained import Constraint, ResultsGrammar
 from .embedded import EMBEDDED_BASES, GEMMA3, SMOLLM2, EmbeddedBase, get_embedded_base
 from .hf import HFGenerator, load_model_and_tokenizer
@@ -33,10 +34,12 @@ __all__ = [
     "GenerationSettings",
     "Generator",
     "HFGenerator",
+    "KnowCoderModel",
     "OpenAIGenerator",
     "PrefixCache",
     "ResultsGrammar",
     "SMOLLM2",
+    "as_model_block",
     "convert_gguf",
     "find_list_end",
     "find_smollm2_gguf",
@@ -48,6 +51,7 @@ __all__ = [
     "load_generator",
     "load_local_model",
     "load_model_and_tokenizer",
+    "model_block_config",
     "open_results_prefix",
     "resolve_model_source",
     "split_prompt",

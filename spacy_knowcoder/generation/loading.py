@@ -58,10 +58,6 @@ def load_generator(model: Union[str, Path], settings: GenerationSettings) -> Gen
         >>> type(load_generator("http://127.0.0.1:8000/v1", GenerationSettings())).__name__
         'OpenAIGenerator'
     """
-    if backend_name(model) == "openai":
-        from .openai import OpenAIGenerator
+    from .blocks import KnowCoderModel
 
-        return OpenAIGenerator(str(model), settings)
-    from .hf import HFGenerator
-
-    return HFGenerator(model, settings)
+    return KnowCoderModel(str(model), settings, backend=backend_name(model)).load()

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from spacy_knowcoder.cli import app
 from spacy_knowcoder.corpora.benchmark import read_benchmark
 from spacy_knowcoder.evaluation.gold_docs import records_to_docs
+from spacy_knowcoder.generation.blocks import model_block_config
 from spacy_knowcoder.scoring import score_knowcoder
 
 from .conftest import LABELS
@@ -49,8 +50,8 @@ def test_gold_docs_round_trip_and_score_perfectly(dataset, tmp_path):
 def test_spacy_benchmark_accuracy_prints_all_tasks(smollm2_dir, dataset, tmp_path):
     data, _ = dataset
     nlp = spacy.blank("en")
-    nlp.add_pipe("knowcoder", config={"model": str(smollm2_dir), "schema": LABELS,
-                                      "tasks": ["ner", "re", "ed"], "max_new_tokens": 16})
+    nlp.add_pipe("knowcoder", config={"model": model_block_config(str(smollm2_dir), max_new_tokens=16),
+                                      "schema": LABELS, "tasks": ["ner", "re", "ed"]})
     nlp.to_disk(tmp_path / "pipe")
     assert CliRunner().invoke(app, ["convert-benchmark", str(data),
                                     str(tmp_path / "gold.spacy")]).exit_code == 0

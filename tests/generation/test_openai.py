@@ -132,6 +132,29 @@ def test_component_runs_on_the_endpoint(server: str, assert_valid_results) -> No
     assert_valid_results(doc)
 
 
+def test_the_openai_model_block_sends_its_settings(server: str, monkeypatch) -> None:
+    """``spacy_knowcoder.OpenAIModel.v1``: the block's settings reach each request,
+    and the API key is read from the environment variable it names."""
+    monkeypatch.setenv("TEST_KNOWCODER_KEY", "secret")
+    nlp = spacy.blank("en")
+    pipe = nlp.add_pipe("knowcoder", config={
+        "tasks": ["ner"], "schema": {"entities": {"person": "A human."}},
+        "model": {"@llm_models": "spacy_knowcoder.OpenAIModel.v1", "url": server,
+                  "max_new_tokens": 50, "batch_size": 3, "model_name": "served-kc",
+                  "api_key_env": "TEST_KNOWCODER_KEY"}})
+    docs = list(nlp.pipe(["Ann met Bob.", "Cid met Dan.", "Eve met Fay.", "Gus left."]))
+    assert [[e.text for e in doc.ents] for doc in docs] == [
+        ["Ann", "Bob"], ["Cid", "Dan"], ["Eve", "Fay"], ["Gus"]]
+    bodies = [r["body"] for r in Handler.requests]
+    assert [len(b["prompt"]) for b in bodies] == [3, 1]
+    assert {(b["model"], b["max_tokens"]) for b in bodies} == {("served-kc", 50)}
+    assert pipe.generator.api_key == "secret"
+    with pytest.raises(ValueError, match="E104.*url"):
+        spacy.blank("en").add_pipe("knowcoder", config={
+            "schema": {"entities": {"person": "A human."}},
+            "model": {"@llm_models": "spacy_knowcoder.OpenAIModel.v1", "url": "models/x"}})
+
+
 def test_typing_by_score_on_a_served_model_keeps_the_generated_classes(server: str) -> None:
     """A served model gives no token scores: classes as generated, no scores, counted."""
     nlp = spacy.blank("en")

@@ -7,6 +7,8 @@ import pytest
 import spacy
 from spacy_llm.registry import registry
 
+from spacy_knowcoder.generation.blocks import model_block_config
+
 from .chat_server import SCHEMA
 
 pytestmark = pytest.mark.model
@@ -56,7 +58,7 @@ def llm_pipeline(model_dir, cache_dir=None, counting=False):
     nlp = spacy.blank("en")
     model = ({"@llm_models": "test_knowcoder.CountingHF.v1", "model": str(model_dir),
               "max_new_tokens": MAX_NEW_TOKENS} if counting else
-             {"@llm_models": "spacy_knowcoder.HF.v1", "model": str(model_dir),
+             {"@llm_models": "spacy_knowcoder.HFModel.v1", "name": str(model_dir),
               "max_new_tokens": MAX_NEW_TOKENS, "batch_size": 8, "dtype": "float32"})
     for name, tasks in (("llm_ie", ["ner", "re", "ed"]), ("llm_eae", ["eae"])):
         cache = {"@llm_misc": "spacy.BatchCache.v1", "batch_size": 2, "max_batches_in_mem": 4,
@@ -77,14 +79,14 @@ def results(doc):
 def test_llm_pipeline_matches_the_knowcoder_component(smollm2_dir, assert_valid_results):
     component = spacy.blank("en")
     component.add_pipe("knowcoder", config={
-        "model": str(smollm2_dir), "schema": SCHEMA, "tasks": ["ner", "re", "ed", "eae"],
-        "max_new_tokens": MAX_NEW_TOKENS, "batch_size": 8, "store_completions": True,
         # spacy-llm models get prompt strings only, so the llm path is unconstrained
-        # and keeps the generated classes (no token scores for typing = "score")
-        "constrained": False, "typing": "generate",
+        # and keeps the generated classes (no token scores for typing = "score");
         # the two paths batch prompts differently: identical outputs in float32 only
         # (tests/generation/test_bf16_agreement.py)
-        "dtype": "float32"})
+        "model": model_block_config(str(smollm2_dir), max_new_tokens=MAX_NEW_TOKENS,
+                                    batch_size=8, constrained=False, dtype="float32"),
+        "schema": SCHEMA, "tasks": ["ner", "re", "ed", "eae"], "store_completions": True,
+        "typing": "generate"})
     expected = list(component.pipe(TEXTS))
     with pytest.warns(UserWarning):  # the untrained base model writes few valid items
         got = list(llm_pipeline(smollm2_dir).pipe(TEXTS))

@@ -12,6 +12,7 @@ import pytest
 import spacy
 
 from spacy_knowcoder.generation.sources import resolve_model_source
+from spacy_knowcoder.generation.blocks import model_block_config
 from spacy_knowcoder.models import DEFAULT_MODEL
 
 pytestmark = pytest.mark.model
@@ -41,9 +42,9 @@ def test_spacy_llm_config_assembles_and_runs_with_the_shipped_default(shipped_ho
     llm = spacy.load(out)
     component = spacy.blank("en")
     # spacy-llm sees prompt text only: unconstrained decoding, generated classes
-    component.add_pipe("knowcoder", config={"model": DEFAULT_MODEL, "schema": SCHEMA,
-                                            "tasks": ["ner", "re", "ed"], "constrained": False,
-                                            "typing": "generate"})
+    component.add_pipe("knowcoder", config={
+        "model": model_block_config(DEFAULT_MODEL, constrained=False), "schema": SCHEMA,
+        "tasks": ["ner", "re", "ed"], "typing": "generate"})
     by_llm, by_component = llm(TEXT), component(TEXT)
     assert by_llm.ents, "the shipped default finds the person"
     assert [(e.text, e.label_) for e in by_llm.ents] == \
