@@ -130,6 +130,9 @@ class Warnings(metaclass=ErrorsWithCodes):
             "of the tokenizer (e.g. {example!r} in record {record!r}); their doc.ents "
             "spans were widened to whole tokens. Scores of 'knowcoder score' use the "
             "character offsets as given.")
+    W452 = ("{count} part(s) of the input could not be read and were skipped (the "
+            "first: {where}: {reason}). They are listed under 'bad_inputs' in "
+            "'{manifest}'; everything else was annotated.")
 
 
 class Errors(metaclass=ErrorsWithCodes):
@@ -477,6 +480,14 @@ class Errors(metaclass=ErrorsWithCodes):
             "({saved}), not of this one ({run}). Resuming would mix the two. Fix: rerun "
             "with the same model, data, limit, tasks and settings to finish it, or delete "
             "its predictions.partial.* files (or use another --output) to start over.")
+    E467 = ("The annotation folder '{folder}' was written by another run: its {what} "
+            "differs (saved {saved}, now {now}). Resuming would mix two outputs. Fix: "
+            "rerun with the same pipeline, input and --shard-size to finish it, or write "
+            "to another OUTPUT_DIR (or delete this one) to start over.")
+    E468 = ("Annotating shard {shard} of '{folder}' failed: {reason}. The {done} shard(s) "
+            "written before are complete and kept; rerun the same command to go on from "
+            "this shard (for a model server: check that it is up).")
+    E469 = ("The annotation setting '{name}' must be an integer >= 1, not {value!r}.")
 
 
 def warn(message: str, category: type = UserWarning, stacklevel: int = 2) -> None:
