@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Union
 
+from ..errors import Errors
+
 PathLike = Union[str, Path]
 DOCBIN_SUFFIX = ".spacy"
 JSONL_SUFFIX = ".jsonl"
@@ -65,8 +67,6 @@ def input_files(path: PathLike) -> List[Path]:
 
     RAISES: FileNotFoundError (E021) when ``path`` does not exist.
     """
-    from ..errors import Errors
-
     path = Path(path)
     if path.is_file():
         return [path]
