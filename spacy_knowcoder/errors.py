@@ -278,6 +278,15 @@ class Errors(metaclass=ErrorsWithCodes):
             "{n} prompt(s): {answer}. Expected JSON with one 'choices' entry (with "
             "'text' and 'index') per prompt, as /v1/completions returns. Fix: point "
             "'model' at an OpenAI-compatible completions endpoint.")
+    E166 = ("llama.cpp's {what} was not found (looked in: {looked}). Fix: run 'bash "
+            "bin/build-llama-server.sh' (it builds it into .llama.cpp/), or set "
+            "{env} to its path.")
+    E167 = ("llama-server did not become ready within {seconds:.0f} s ({reason}). Its "
+            "last output: {log}. Fix: check the GGUF file, the port and the memory.")
+    E168 = ("Converting '{model}' to GGUF failed (exit status {status}): {log}. Fix: "
+            "check that it is a merged HF model directory (knowcoder prepare-model "
+            "DIR --source knowcoder-smol) and that the converter's packages "
+            "(gguf, sentencepiece) are installed.")
     # -- E200+ schema library (add below this line)
     E200 = ("The label mapping names class {class_name!r}, which is not in the schema "
             "library. Expected class names such as {known}. Fix the mapping, or run "
@@ -488,6 +497,8 @@ class Errors(metaclass=ErrorsWithCodes):
             "written before are complete and kept; rerun the same command to go on from "
             "this shard (for a model server: check that it is up).")
     E469 = ("The annotation setting '{name}' must be an integer >= 1, not {value!r}.")
+    E470 = ("annotate_with_ray needs Ray Data, which is not installed ({reason}). Fix: pip "
+            "install 'spacy-knowcoder[ray]' (or 'ray[data]') on the driver and every node.")
 
 
 def warn(message: str, category: type = UserWarning, stacklevel: int = 2) -> None:

@@ -171,3 +171,25 @@ def wheel_files(built_wheel) -> "set[str]":
     import zipfile
 
     return set(zipfile.ZipFile(built_wheel).namelist())
+
+
+@pytest.fixture(scope="module")
+def shipped_gguf(shipped_home, tmp_path_factory) -> Path:
+    """The shipped default merged and converted to an f32 GGUF file for llama-server.
+
+    Needs llama.cpp built by ``bin/build-llama-server.sh`` (``.ci/run`` builds it):
+    skipped where it is not built, and a failure under CI, where it must be.
+    """
+    from spacy_knowcoder.generation.llama_server import (convert_to_gguf, find_converter,
+                                                         find_llama_server)
+    from spacy_knowcoder.generation.shipped import prepare_merged
+
+    try:
+        find_llama_server(), find_converter()
+    except FileNotFoundError as err:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(err))
+    folder = tmp_path_factory.mktemp("gguf")
+    merged = prepare_merged("knowcoder-smol", folder / "merged")
+    return convert_to_gguf(merged, folder / "knowcoder-smol-f32.gguf", "f32")

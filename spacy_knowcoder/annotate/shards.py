@@ -23,8 +23,9 @@ Example:
 import hashlib
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
@@ -71,6 +72,26 @@ def pipeline_fingerprint(nlp: Language) -> str:
     return digest.hexdigest()
 
 
+@dataclass
+class ShardResult:
+    """What a runner gives back for one shard.
+
+    index (int): The shard's index (``shard_name(index)``).
+    data (bytes): The annotated docs as DocBin bytes (empty when it failed).
+    seconds (float): Time spent annotating it.
+    error (str): Why it failed; empty when it did not.
+    """
+
+    index: int
+    data: bytes
+    seconds: float
+    error: str = ""
+
+
+#: Annotates pending shards (index, documents) and yields their results, in any order.
+ShardRunner = Callable[[Iterator[Tuple[int, List[InputDoc]]]], Iterator[ShardResult]]
+
+
 def annotate_corpus(nlp: Language, input_path: PathLike, output_dir: PathLike, *,
                     shard_size: int = 1000, batch_size: Optional[int] = None,
                     text_key: str = "text", id_key: str = "id",
@@ -88,13 +109,41 @@ def annotate_corpus(nlp: Language, input_path: PathLike, output_dir: PathLike, *
     RAISES: ValueError (E467) when ``output_dir`` holds another run's shards;
         RuntimeError (E468) when a shard fails (finished shards are kept).
     """
-    for name, value in (("shard_size", shard_size), ("batch_size", batch_size or 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(Errors.E469.format(name=name, value=value))
+    check_counts(shard_size=shard_size, batch_size=batch_size)
+
+    def run_here(pending: Iterator[Tuple[int, List[InputDoc]]]) -> Iterator[ShardResult]:
+        for index, items in pending:
+            started = time.perf_counter()
+            try:
+                data = annotate_shard(nlp, items, batch_size)
+            except Exception as err:
+                yield ShardResult(index, b"", 0.0, f"{type(err).__name__}: {err}")
+                return
+            yield ShardResult(index, data, time.perf_counter() - started)
+
+    return run_sharded(pipeline_fingerprint(nlp), input_path, output_dir, run_here,
+                       shard_size=shard_size, text_key=text_key, id_key=id_key,
+                       progress=progress)
+
+
+def run_sharded(pipeline_id: str, input_path: PathLike, output_dir: PathLike,
+                runner: ShardRunner, *, shard_size: int = 1000, text_key: str = "text",
+                id_key: str = "id", progress: bool = True) -> Dict[str, Any]:
+    """Cut the input into shards, let ``runner`` annotate those not done, keep the manifest.
+
+    The one home of the manifest, the shard cuts and the atomic writes: the
+    local ``annotate_corpus`` and ``distributed.annotate_with_ray`` differ only
+    in their runner. Results may arrive in any order; each is written and
+    recorded as it comes, and the first failed one stops the run (E468).
+
+    pipeline_id (str): The pipeline's fingerprint (``pipeline_fingerprint``).
+    runner (ShardRunner): Annotates pending shards.
+    RETURNS (Dict[str, Any]): The final manifest.
+    """
     folder = Path(output_dir)
     run = {"format": FORMAT, "shard_size": shard_size, "text_key": text_key, "id_key": id_key,
            "input_fingerprint": input_fingerprint(input_path, text_key, id_key),
-           "pipeline_fingerprint": pipeline_fingerprint(nlp)}
+           "pipeline_fingerprint": pipeline_id}
     manifest = _open_manifest(folder, run, str(input_path))
     total, bad = _count(input_path, text_key, id_key)
     manifest["bad_inputs"] = [b.to_dict() for b in bad]
@@ -105,25 +154,33 @@ def annotate_corpus(nlp: Language, input_path: PathLike, output_dir: PathLike, *
                                   manifest=folder / MANIFEST))
     from tqdm import tqdm
 
+    pending_items: Dict[int, List[InputDoc]] = {}
+
+    def pending() -> Iterator[Tuple[int, List[InputDoc]]]:
+        for index, items in _shards(read_inputs(input_path, text_key, id_key), shard_size):
+            if shard_name(index) not in manifest["shards"]:
+                pending_items[index] = items
+                yield index, items
+
     with tqdm(total=total, initial=_annotated(manifest), unit="doc", desc="knowcoder annotate",
               disable=not progress, smoothing=0.1) as bar:
-        for index, items in _shards(read_inputs(input_path, text_key, id_key), shard_size):
-            if shard_name(index) in manifest["shards"]:
-                continue
-            started = time.perf_counter()
-            try:
-                data = _annotate_shard(nlp, items, batch_size)
-                write_bytes(folder / shard_name(index), data)
-            except Exception as err:
-                manifest["errors"].append({"shard": shard_name(index),
-                                           "reason": f"{type(err).__name__}: {err}"})
+        for result in runner(pending()):
+            items = pending_items.pop(result.index)
+            name = shard_name(result.index)
+            error = result.error
+            if not error:
+                try:
+                    write_bytes(folder / name, result.data)
+                except Exception as err:
+                    error = f"{type(err).__name__}: {err}"
+            if error:
+                manifest["errors"].append({"shard": name, "reason": error})
                 write_json(folder / MANIFEST, manifest)
                 raise RuntimeError(Errors.E468.format(
-                    shard=shard_name(index), folder=folder, done=len(manifest["shards"]),
-                    reason=f"{type(err).__name__}: {err}")) from err
-            manifest["shards"][shard_name(index)] = {
+                    shard=name, folder=folder, done=len(manifest["shards"]), reason=error))
+            manifest["shards"][name] = {
                 "docs": len(items), "first_id": items[0].id, "last_id": items[-1].id,
-                "seconds": round(time.perf_counter() - started, 2)}
+                "seconds": round(result.seconds, 2)}
             manifest["docs"]["annotated"] = _annotated(manifest)
             write_json(folder / MANIFEST, manifest)
             bar.update(len(items))
@@ -179,6 +236,15 @@ def _count(input_path: PathLike, text_key: str, id_key: str) -> Tuple[int, List[
     return total, bad
 
 
+def check_counts(**settings: Optional[int]) -> None:
+    """E469 for a setting that is not an integer >= 1 (``None`` means its default)."""
+    for name, value in settings.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(Errors.E469.format(name=name, value=value))
+
+
 def _annotated(manifest: Dict[str, Any]) -> int:
     return sum(entry["docs"] for entry in manifest["shards"].values())
 
@@ -197,7 +263,17 @@ def _shards(items: Iterator[Any], size: int) -> Iterator[Tuple[int, List[InputDo
         yield index, shard
 
 
-def _annotate_shard(nlp: Language, items: List[InputDoc], batch_size: Optional[int]) -> bytes:
+def annotate_shard(nlp: Language, items: List[InputDoc],
+                   batch_size: Optional[int] = None) -> bytes:
+    """Annotate one shard's documents; the DocBin bytes of its file.
+
+    The unit every runner calls (here, on Ray actors, in a Spark pandas UDF):
+    ids go to ``doc.user_data["id"]``, other fields to ``doc.user_data["meta"]``.
+
+    Example:
+        >>> data = annotate_shard(nlp, [InputDoc("a", "Ann met Bob.")])  # doctest: +SKIP
+        >>> DocBin().from_bytes(data).get_docs(nlp.vocab)  # doctest: +SKIP
+    """
     docs = []
     for item in items:
         doc = (Doc(nlp.vocab).from_bytes(item.doc_bytes) if item.doc_bytes is not None

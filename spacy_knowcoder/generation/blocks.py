@@ -186,6 +186,7 @@ def make_openai_model_block(
     max_context: int = 2048,
     timeout: float = 120.0,
     retries: int = 3,
+    concurrency: int = 1,
 ) -> KnowCoderModel:
     """A model served by an OpenAI-compatible completions server (vLLM, TGI, llama.cpp).
 
@@ -197,14 +198,21 @@ def make_openai_model_block(
     max_context (int): The server's context, for splitting long documents.
     timeout (float): Seconds per request.
     retries (int): Retries of a failed request (5xx, 429, timeouts).
+    concurrency (int): Requests in flight at once (each of ``batch_size`` prompts),
+        so that a server that batches continuously (vLLM, llama.cpp with
+        ``--parallel``) is kept busy.
     RETURNS (KnowCoderModel): The block.
     """
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(Errors.E104.format(name="concurrency", expected="an integer >= 1",
+                                            value=concurrency))
     if not is_endpoint(url):
         raise ValueError(Errors.E104.format(name="url", expected="an http:// or https:// URL",
                                             value=url))
     settings = GenerationSettings(max_new_tokens=max_new_tokens, batch_size=batch_size)
     options = {"model_name": model_name, "api_key_env": api_key_env,
-               "max_context": max_context, "timeout": timeout, "retries": retries}
+               "max_context": max_context, "timeout": timeout, "retries": retries,
+               "concurrency": concurrency}
     return KnowCoderModel(url, settings, backend="openai", options=options)
 
 

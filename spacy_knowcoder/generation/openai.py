@@ -6,7 +6,9 @@ at the server, e.g. ``"http://127.0.0.1:8000/v1"``. The server does the
 batching and KV caching (vLLM's automatic prefix caching reuses the schema
 prefix the same way the local backend does).
 
-- Prompts are sent ``batch_size`` at a time in one request (``prompt`` is a list).
+- Prompts are sent ``batch_size`` at a time in one request (``prompt`` is a list),
+  and up to ``concurrency`` requests are in flight at once (threads; a server
+  with continuous batching serves them together).
 - Greedy (``temperature`` 0), ``max_tokens`` = ``max_new_tokens``, stop strings
   ``\"\"\"`` and ``\\n]`` (the end of a KnowCoder list); the closing ``]`` that the
   server swallows with its stop string is put back, and the text is cut right
@@ -26,6 +28,7 @@ Example:
 """
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 import time
 import urllib.error
 import urllib.request
@@ -80,6 +83,7 @@ class OpenAIGenerator:
         connection errors.
     backoff (float): Seconds before the first retry; doubled after each.
     bytes_per_token (float): For the conservative token estimate.
+    concurrency (int): Requests in flight at once.
     """
 
     accepts_constraints = False
@@ -87,7 +91,8 @@ class OpenAIGenerator:
     def __init__(self, base_url: str, settings: Optional[GenerationSettings] = None, *,
                  model_name: str = "default", api_key: Optional[str] = None,
                  max_context: int = 2048, timeout: float = 120.0, retries: int = 3,
-                 backoff: float = 0.5, bytes_per_token: float = 3.0) -> None:
+                 backoff: float = 0.5, bytes_per_token: float = 3.0,
+                 concurrency: int = 1) -> None:
         self.url = completions_url(base_url)
         self.settings = settings if settings is not None else GenerationSettings()
         self.model_name = model_name
@@ -97,6 +102,7 @@ class OpenAIGenerator:
         self.retries = retries
         self.backoff = backoff
         self.bytes_per_token = bytes_per_token
+        self.concurrency = concurrency
 
     @property
     def max_context(self) -> int:
@@ -124,14 +130,16 @@ class OpenAIGenerator:
         if isinstance(prompts, (str, bytes)):
             raise TypeError(Errors.E109.format(type=type(prompts).__name__))
         prompts = list(prompts)
-        results: List[str] = []
         size = self.settings.batch_size
-        for start in range(0, len(prompts), size):
-            batch = prompts[start:start + size]
-            texts = self._complete(batch)
-            results.extend(self._finish(prompt, text, reason)
-                           for prompt, (text, reason) in zip(batch, texts))
-        return results
+        batches = [prompts[start:start + size] for start in range(0, len(prompts), size)]
+        if self.concurrency > 1 and len(batches) > 1:
+            with ThreadPoolExecutor(min(self.concurrency, len(batches))) as pool:
+                answers = list(pool.map(self._complete, batches))
+        else:
+            answers = [self._complete(batch) for batch in batches]
+        return [self._finish(prompt, text, reason)
+                for batch, texts in zip(batches, answers)
+                for prompt, (text, reason) in zip(batch, texts)]
 
     def _request_body(self, prompts: List[str]) -> Dict[str, Any]:
         stop = list(DEFAULT_STOP_STRINGS)

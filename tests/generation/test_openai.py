@@ -8,6 +8,7 @@ cuts it at the first stop string (which it does not return) and respects
 """
 import json
 import threading
+import time
 import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Iterator, List
@@ -30,8 +31,24 @@ def answer_for(prompt: str) -> str:
 class Handler(BaseHTTPRequestHandler):
     requests: List[Dict[str, Any]] = []
     failures_left = 0
+    delay = 0.0  # seconds each answer takes
+    in_flight = 0
+    most_in_flight = 0
+    lock = threading.Lock()
 
     def do_POST(self) -> None:  # noqa: N802 - the http.server API
+        cls = type(self)
+        with cls.lock:
+            cls.in_flight += 1
+            cls.most_in_flight = max(cls.most_in_flight, cls.in_flight)
+        try:
+            time.sleep(cls.delay)
+            self._answer()
+        finally:
+            with cls.lock:
+                cls.in_flight -= 1
+
+    def _answer(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append({"path": self.path, "body": body})
         if type(self).failures_left > 0:
@@ -71,6 +88,7 @@ class Handler(BaseHTTPRequestHandler):
 def server() -> Iterator[str]:
     Handler.requests = []
     Handler.failures_left = 0
+    Handler.delay, Handler.in_flight, Handler.most_in_flight = 0.0, 0, 0
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -153,6 +171,35 @@ def test_the_openai_model_block_sends_its_settings(server: str, monkeypatch) -> 
         spacy.blank("en").add_pipe("knowcoder", config={
             "schema": {"entities": {"person": "A human."}},
             "model": {"@llm_models": "spacy_knowcoder.OpenAIModel.v1", "url": "models/x"}})
+
+
+def test_requests_run_concurrently_up_to_the_setting_in_order_and_retried(server: str) -> None:
+    """``concurrency``: up to that many requests at once, answers kept in prompt
+    order, a failed one retried on its own."""
+    Handler.delay, Handler.failures_left = 0.2, 1
+    sentences = [f"Name{i} met Other{i}." for i in range(12)]
+    gen = OpenAIGenerator(server, GenerationSettings(max_new_tokens=64, batch_size=2),
+                          concurrency=3, backoff=0.01)
+    outputs = gen.generate([prompt(s) for s in sentences])
+    assert Handler.most_in_flight == 3
+    assert outputs == [f'results = [\n\tPerson("Name{i}"),\n\tPerson("Other{i}")\n]'
+                       for i in range(12)]
+    assert len(Handler.requests) == 6 + 1  # six batches, one of them twice
+    nlp = spacy.blank("en")
+    nlp.add_pipe("knowcoder", config={
+        "tasks": ["ner"], "schema": {"entities": {"person": "A human."}},
+        "model": {"@llm_models": "spacy_knowcoder.OpenAIModel.v1", "url": server,
+                  "batch_size": 2, "concurrency": 4}})
+    Handler.most_in_flight = 0
+    docs = list(nlp.pipe(sentences, batch_size=12))
+    assert [[e.text for e in d.ents] for d in docs] == [[f"Name{i}", f"Other{i}"]
+                                                          for i in range(12)]
+    assert Handler.most_in_flight == 4
+    with pytest.raises(ValueError, match="E104.*concurrency"):
+        spacy.blank("en").add_pipe("knowcoder", config={
+            "schema": {"entities": {"person": "A human."}},
+            "model": {"@llm_models": "spacy_knowcoder.OpenAIModel.v1", "url": server,
+                      "concurrency": 0}})
 
 
 def test_typing_by_score_on_a_served_model_keeps_the_generated_classes(server: str) -> None:
