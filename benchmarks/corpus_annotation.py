@@ -25,6 +25,7 @@ Usage:
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -125,7 +126,12 @@ def read_output(way: str, out: Path) -> List[Any]:
 def run_way(way: str, pipeline: Path, corpus: Path, folder: Path, batch: int,
             served_url: str, max_new_tokens: int) -> Dict[str, Any]:
     out = folder / way
-    out.mkdir(parents=True, exist_ok=True)
+    timing = out / "seconds.json"
+    if timing.is_file():  # --resume: measured by an earlier run on the same work folder
+        return {"seconds": json.loads(timing.read_text())["seconds"],
+                "output": read_output(way, out)}
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
     env = dict(os.environ, OMP_NUM_THREADS="1" if way == "apply-2" else "2")
     started = time.perf_counter()
     done = subprocess.run(command_for(way, pipeline, corpus, out, batch, served_url,
@@ -134,6 +140,7 @@ def run_way(way: str, pipeline: Path, corpus: Path, folder: Path, batch: int,
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"{way} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    timing.write_text(json.dumps({"seconds": round(seconds, 1)}))
     return {"seconds": round(seconds, 1), "output": read_output(way, out)}
 
 
@@ -157,24 +164,30 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--work", default="/tmp/knowcoder-corpus-benchmark")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the ways already measured in --work (delete a way's folder "
+                             "to measure it again)")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "corpus_annotation"))
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str]) -> Dict[str, Any]:
-    import shutil
     import srsly
 
     args = parse_args(argv)
     ways = list(args.ways) + (["ray-served"] if args.served and "ray-served" not in args.ways
                               else [])
     work = Path(args.work)
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
     texts = read_sentences(Path(args.data), args.docs)
     corpus = work / "corpus.jsonl"
-    srsly.write_jsonl(corpus, [{"id": f"mc-{i}", "text": t} for i, t in enumerate(texts)])
-    pipeline = make_pipeline(work / "pipeline", args.max_new_tokens, args.batch_size)
+    records = [{"id": f"mc-{i}", "text": t} for i, t in enumerate(texts)]
+    if not (args.resume and corpus.is_file() and list(srsly.read_jsonl(corpus)) == records):
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        srsly.write_jsonl(corpus, records)
+    pipeline = work / "pipeline"
+    if not pipeline.is_dir():
+        make_pipeline(pipeline, args.max_new_tokens, args.batch_size)
     results: Dict[str, Dict[str, Any]] = {}
     served_url = ""
     server = None
@@ -186,7 +199,7 @@ def main(argv: Sequence[str]) -> Dict[str, Any]:
                                work / "knowcoder-smol-f32.gguf", "f32")
     for way in ways:
         print(f"[{way}] {len(texts)} docs ...", flush=True)
-        if way == "ray-served":
+        if way == "ray-served" and not (work / way / "seconds.json").is_file():
             server = running_llama_server(gguf, parallel=4, ctx_size=8192, threads=2)
             served_url = server.__enter__()
         try:

@@ -11,13 +11,19 @@ without the prefix cache (batch size 1). Reports:
   completely, classes outside the schema, mentions not in the text;
 - peak RSS, and RSS every 100 docs over ``--rss-docs`` documents;
 - a ``--long-words`` document: windows, entities in the first and last window,
-  every offset valid.
+  every offset valid;
+- with ``--llama-server``: the same model converted to an f32 GGUF and served by
+  llama.cpp's ``llama-server`` (``bin/build-llama-server.sh``) through the
+  OpenAI-compatible backend, unconstrained (identical to the naive loop?) and
+  with the schema's GBNF grammar (``grammar = "llama.cpp"``; prompt cache on).
 
 Writes ``inference.json`` and ``inference.md`` to ``--out``.
 
 Usage:
     OMP_NUM_THREADS=2 python benchmarks/inference.py --n-docs 200
     python benchmarks/inference.py --n-docs 8 --rss-docs 50 --long-words 3000  # quick
+    knowcoder prepare-model models/knowcoder-smol --source knowcoder-smol   # the trained default
+    OMP_NUM_THREADS=2 python benchmarks/inference.py --model models/knowcoder-smol --llama-server
 """
 import argparse
 import json
@@ -144,6 +150,25 @@ def run_component(gen: HFGenerator, schema: Dict[str, Any], tasks: Sequence[str]
             "docs": docs, "cache": nlp.get_pipe("knowcoder").generator.prefix_cache}
 
 
+def run_served(url: str, schema: Dict[str, Any], tasks: Sequence[str], texts: Sequence[str],
+               args: argparse.Namespace, grammar: Any) -> Dict[str, Any]:
+    """The component on llama-server: one request of ``batch_size`` prompts at a time
+    unconstrained, or each prompt alone with its grammar, ``batch_size`` in flight."""
+    nlp = spacy.blank("en")
+    block = {"@llm_models": "spacy_knowcoder.OpenAIModel.v1", "url": url,
+             "max_new_tokens": args.max_new_tokens, "batch_size": args.batch_size,
+             "max_context": 4096, "grammar": grammar,
+             "concurrency": args.batch_size if grammar else 1}
+    nlp.add_pipe("knowcoder", config={"schema": schema, "tasks": list(tasks), "model": block,
+                                      "store_completions": True, "typing": "generate"})
+    start = time.perf_counter()
+    docs = list(nlp.pipe(texts, batch_size=64))
+    seconds = time.perf_counter() - start
+    completions = {task: [d._.knowcoder_diagnostics["completions"].get(task, [""])[0]
+                          for d in docs] for task in tasks}
+    return {"seconds": seconds, "docs_per_s": len(texts) / seconds, "completions": completions}
+
+
 def validity(completions: Dict[str, List[str]], texts: Sequence[str],
              schema: Dict[str, Any]) -> Dict[str, Any]:
     """Parse every completion: complete lists, classes in the schema, mentions in the text."""
@@ -207,7 +232,27 @@ def benchmark_schema(name: str, gen: HFGenerator, schema: Dict[str, Any], tasks:
                         "speedup": naive["seconds"] / constrained["seconds"],
                         **validity(constrained["completions"], texts, schema)},
         "naive_validity": validity(naive["completions"], texts, schema),
+        **served_rows(name, schema, tasks, texts, args, naive),
     }
+
+
+def served_rows(name: str, schema: Dict[str, Any], tasks: List[str], texts: List[str],
+                args: argparse.Namespace, naive: Dict[str, Any]) -> Dict[str, Any]:
+    if not args.gguf:
+        return {}
+    from spacy_knowcoder.generation.llama_server import running_llama_server
+
+    rows: Dict[str, Any] = {}
+    with running_llama_server(args.gguf, parallel=args.batch_size, threads=2,
+                              ctx_size=4096 * args.batch_size) as url:
+        for key, grammar in (("served_lossless", None), ("served_grammar", "llama.cpp")):
+            print(f"[{name}] llama-server, {key} ...", flush=True)
+            run = run_served(url, schema, tasks, texts, args, grammar)
+            rows[key] = {"seconds": run["seconds"], "docs_per_s": run["docs_per_s"],
+                         "speedup": naive["seconds"] / run["seconds"],
+                         "vs_naive": compare(naive["completions"], run["completions"]),
+                         **validity(run["completions"], texts, schema)}
+    return rows
 
 
 def memory_run(gen: HFGenerator, texts: List[str], n_docs: int,
@@ -277,6 +322,14 @@ def markdown(results: Dict[str, Any]) -> str:
         lines.append(f"| {name} | component constrained | {co['docs_per_s']:.3f} | "
                      f"{co['speedup']:.2f}x | - | {co['parse_rate']:.0%} | "
                      f"{co['classes_outside_schema']} | {co['mentions_not_in_text']} |")
+        for key, label in (("served_lossless", "llama-server, no grammar"),
+                           ("served_grammar", "llama-server, GBNF grammar")):
+            if key in r:
+                sv = r[key]
+                lines.append(f"| {name} | {label} | {sv['docs_per_s']:.3f} | "
+                             f"{sv['speedup']:.2f}x | {sv['vs_naive']['identical']}/"
+                             f"{sv['vs_naive']['total']} | {sv['parse_rate']:.0%} | "
+                             f"{sv['classes_outside_schema']} | {sv['mentions_not_in_text']} |")
     if "memory" in results:
         m = results["memory"]
         lines += ["", f"Memory: peak RSS {m['peak_rss_mb']} MiB; RSS growth over the second "
@@ -302,15 +355,25 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--rss-docs", type=int, default=1000, help="0 skips the memory run")
     parser.add_argument("--long-words", type=int, default=20000, help="0 skips it")
     parser.add_argument("--schemas", default="ner16,joint")
+    parser.add_argument("--llama-server", action="store_true",
+                        help="add llama-server rows (the --model converted to an f32 GGUF)")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str]) -> Dict[str, Any]:
     args = parse_args(argv)
+    args.gguf = None
+    if args.llama_server:
+        import tempfile
+
+        from spacy_knowcoder.generation.llama_server import convert_to_gguf
+
+        args.gguf = convert_to_gguf(args.model, Path(tempfile.mkdtemp()) / "model-f32.gguf")
     texts = read_sentences(Path(args.data), args.n_docs)
     gen = HFGenerator(args.model, GenerationSettings(max_new_tokens=args.max_new_tokens))
-    results: Dict[str, Any] = {"settings": {k: v for k, v in vars(args).items()},
+    results: Dict[str, Any] = {"settings": {k: str(v) if isinstance(v, Path) else v
+                                            for k, v in vars(args).items()},
                                "schemas": {}}
     choices = {"ner16": (NER_SCHEMA, ["ner"]), "joint": (JOINT_SCHEMA, ["ner", "re"])}
     for name in filter(None, args.schemas.split(",")):

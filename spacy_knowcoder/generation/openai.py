@@ -18,8 +18,13 @@ prefix the same way the local backend does).
 - Token counts (for splitting long documents into windows) are estimated
   conservatively from the UTF-8 length (``bytes_per_token``), as the protocol
   has no tokenizer endpoint; set ``max_context`` to the server's context.
-- Schema-constrained decoding is a local-backend feature; here the parser
-  drops what is outside the schema or the text (and counts it).
+- Schema-constrained decoding on the server: with ``grammar`` naming the
+  engine (``"llama.cpp"``, ``"vllm"``, ``"vllm-legacy"``, ``"sglang"``), each
+  prompt goes in its own request with the GBNF grammar of its constraint
+  (``gbnf.results_gbnf``: the candidate classes, mentions from the text) in the
+  engine's field, and llama.cpp is asked to keep the prompt in its cache.
+  Without it the parser drops what is outside the schema or the text (and
+  counts it); it checks grammar-constrained answers the same way.
 
 Example:
     >>> gen = OpenAIGenerator("http://127.0.0.1:8000/v1", GenerationSettings(max_new_tokens=64))  # doctest: +SKIP
@@ -37,6 +42,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from ..answer import LIST_CLOSE, find_list_end, open_results_prefix
 from ..errors import Errors
 from .base import DEFAULT_STOP_STRINGS, GenerationSettings, truncate_completion
+from .constrained import Constraint
+from .gbnf import ENGINES, request_fields, results_gbnf
 
 LIST_END_STOP = LIST_CLOSE
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -84,16 +91,20 @@ class OpenAIGenerator:
     backoff (float): Seconds before the first retry; doubled after each.
     bytes_per_token (float): For the conservative token estimate.
     concurrency (int): Requests in flight at once.
+    grammar (Optional[str]): The engine that constrains by grammar
+        (``gbnf.ENGINES``), or None for unconstrained answers.
     """
-
-    accepts_constraints = False
 
     def __init__(self, base_url: str, settings: Optional[GenerationSettings] = None, *,
                  model_name: str = "default", api_key: Optional[str] = None,
                  max_context: int = 2048, timeout: float = 120.0, retries: int = 3,
                  backoff: float = 0.5, bytes_per_token: float = 3.0,
-                 concurrency: int = 1) -> None:
+                 concurrency: int = 1, grammar: Optional[str] = None) -> None:
+        if grammar is not None and grammar not in ENGINES:
+            raise ValueError(Errors.E104.format(name="grammar", value=grammar,
+                                                expected=f"null or one of {', '.join(ENGINES)}"))
         self.url = completions_url(base_url)
+        self.grammar = grammar
         self.settings = settings if settings is not None else GenerationSettings()
         self.model_name = model_name
         self.api_key = api_key
@@ -118,10 +129,19 @@ class OpenAIGenerator:
         """
         return max(1, math.ceil(len(text.encode("utf-8")) / self.bytes_per_token))
 
-    def generate(self, prompts: Sequence[str]) -> List[str]:
+    @property
+    def accepts_constraints(self) -> bool:
+        """Whether ``generate`` sends per-prompt grammars (``grammar`` is set)."""
+        return self.grammar is not None
+
+    def generate(self, prompts: Sequence[str],
+                 constraints: Optional[Sequence[Optional[Constraint]]] = None) -> List[str]:
         """Complete prompts on the server; return the new text only, in input order.
 
         prompts (Sequence[str]): Prompt texts.
+        constraints (Optional[Sequence[Optional[Constraint]]]): One per prompt,
+            used when ``grammar`` is set (a prompt primed with an open list is
+            sent without one).
         RETURNS (List[str]): One completion per prompt.
         RAISES: TypeError (E109) for a single string; ConnectionError (E163)
             when the server cannot be reached; RuntimeError (E164) for an
@@ -130,26 +150,60 @@ class OpenAIGenerator:
         if isinstance(prompts, (str, bytes)):
             raise TypeError(Errors.E109.format(type=type(prompts).__name__))
         prompts = list(prompts)
+        grammars = self._grammars(prompts, constraints)
         size = self.settings.batch_size
-        batches = [prompts[start:start + size] for start in range(0, len(prompts), size)]
-        if self.concurrency > 1 and len(batches) > 1:
-            with ThreadPoolExecutor(min(self.concurrency, len(batches))) as pool:
-                answers = list(pool.map(self._complete, batches))
-        else:
-            answers = [self._complete(batch) for batch in batches]
-        return [self._finish(prompt, text, reason)
-                for batch, texts in zip(batches, answers)
-                for prompt, (text, reason) in zip(batch, texts)]
+        free = [i for i, grammar in enumerate(grammars) if grammar is None]
+        requests = [(free[start:start + size], None) for start in range(0, len(free), size)]
+        requests += [([i], grammar) for i, grammar in enumerate(grammars) if grammar is not None]
+        requests.sort(key=lambda request: request[0][0])
 
-    def _request_body(self, prompts: List[str]) -> Dict[str, Any]:
+        def send(request: Tuple[List[int], Optional[str]]) -> List[Tuple[str, Optional[str]]]:
+            indexes, grammar = request
+            return self._complete([prompts[i] for i in indexes], grammar)
+
+        if self.concurrency > 1 and len(requests) > 1:
+            with ThreadPoolExecutor(min(self.concurrency, len(requests))) as pool:
+                answers = list(pool.map(send, requests))
+        else:
+            answers = [send(request) for request in requests]
+        results = [""] * len(prompts)
+        for (indexes, _), texts in zip(requests, answers):
+            for i, (text, reason) in zip(indexes, texts):
+                results[i] = self._finish(prompts[i], text, reason)
+        return results
+
+    def _grammars(self, prompts: List[str],
+                  constraints: Optional[Sequence[Optional[Constraint]]]) -> List[Optional[str]]:
+        if self.grammar is None or constraints is None:
+            return [None] * len(prompts)
+        if len(constraints) != len(prompts):
+            raise ValueError(Errors.E162.format(n_constraints=len(constraints),
+                                                n_prompts=len(prompts)))
+        return [results_gbnf(c) if c is not None and not open_results_prefix(p) else None
+                for p, c in zip(prompts, constraints)]
+
+    def request_body(self, prompts: List[str], grammar: Optional[str] = None) -> Dict[str, Any]:
+        """The JSON body of one completions request (with the grammar in the
+        engine's field when ``grammar`` is given).
+
+        Example:
+            >>> body = OpenAIGenerator("http://x", grammar="vllm").request_body(["p"], 'root ::= "]"')
+            >>> body["structured_outputs"], body["temperature"]
+            ({'grammar': 'root ::= "]"'}, 0)
+        """
         stop = list(DEFAULT_STOP_STRINGS)
         if self.settings.stop_at_list_end:
             stop.append(LIST_END_STOP)
-        return {"model": self.model_name, "prompt": prompts, "temperature": 0,
-                "max_tokens": self.settings.max_new_tokens, "stop": stop, "n": 1}
+        body: Dict[str, Any] = {"model": self.model_name, "prompt": prompts, "temperature": 0,
+                                "max_tokens": self.settings.max_new_tokens, "stop": stop,
+                                "n": 1}
+        if grammar is not None and self.grammar is not None:
+            body.update(request_fields(grammar, self.grammar))
+        return body
 
-    def _complete(self, prompts: List[str]) -> List[Tuple[str, Optional[str]]]:
-        answer = self._post(self._request_body(prompts))
+    def _complete(self, prompts: List[str],
+                  grammar: Optional[str] = None) -> List[Tuple[str, Optional[str]]]:
+        answer = self._post(self.request_body(prompts, grammar))
         choices = answer.get("choices") if isinstance(answer, dict) else None
         if not isinstance(choices, list) or len(choices) != len(prompts):
             raise ValueError(Errors.E165.format(url=self.url, n=len(prompts),

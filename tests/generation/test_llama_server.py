@@ -70,3 +70,45 @@ def test_a_missing_build_is_named_with_the_fix(monkeypatch, tmp_path):
         llama_server.find_llama_server()
     with pytest.raises(FileNotFoundError, match="E166.*convert_hf_to_gguf"):
         llama_server.find_converter()
+
+
+EVENT_SCHEMA = {**SCHEMA, "events": {"marriage": {"description": "Two people get married.",
+                                                   "roles": ["spouse", "place"]}}}
+HARD_TEXTS = ['He said "hi" to Ann \\ Bob in Zürich 😀.',
+              "Barack Obama married Michelle Robinson in Chicago.",
+              "Ada Lovelace was born in London.\nShe met Charles Babbage."]
+
+
+def test_llama_server_constrains_by_the_schema_grammar(shipped_gguf):
+    """``grammar = "llama.cpp"``: every answer of every task is one the local
+    grammar accepts whole (candidate classes, mentions from the text), quotes,
+    backslashes, newlines and non-ASCII text included."""
+    from spacy_knowcoder.generation.constrained import ResultsGrammar
+
+    with running_llama_server(shipped_gguf, parallel=2, threads=2) as url:
+        nlp = spacy.blank("en")
+        pipe = nlp.add_pipe("knowcoder", config={
+            "schema": EVENT_SCHEMA, "tasks": ["ner", "re", "ed", "eae"], "typing": "generate",
+            "model": {"@llm_models": "spacy_knowcoder.OpenAIModel.v1", "url": url,
+                      "max_new_tokens": 96, "grammar": "llama.cpp", "concurrency": 2}})
+        generator = pipe.generator
+        seen = []
+        real_generate = generator.generate
+
+        def recording(prompts, constraints=None):
+            outputs = real_generate(prompts, constraints)
+            seen.extend(zip(constraints, outputs))
+            return outputs
+
+        generator.generate = recording
+        docs = list(nlp.pipe(HARD_TEXTS + TEXTS[:3]))
+    assert {c.task for c, _ in seen} == {"ner", "re", "ed", "eae"}
+    closed = 0
+    for constraint, output in seen:
+        grammar = ResultsGrammar(constraint)
+        state = grammar.advance(grammar.start(), output.encode("utf-8"))
+        assert state is not None, (constraint.task, output)  # never a step outside
+        closed += grammar.is_done(state)
+    # a list the model does not close in max_new_tokens is cut (a small model loops)
+    assert closed >= 0.7 * len(seen)
+    assert sum(len(d.ents) for d in docs) >= len(docs)

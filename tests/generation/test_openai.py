@@ -202,6 +202,34 @@ def test_requests_run_concurrently_up_to_the_setting_in_order_and_retried(server
                       "concurrency": 0}})
 
 
+def test_a_grammar_engine_gets_each_prompt_alone_with_its_grammar(server: str) -> None:
+    """``grammar``: the component hands its constraints over; each constrained
+    prompt is one request carrying its GBNF in the engine's field."""
+    nlp = spacy.blank("en")
+    pipe = nlp.add_pipe("knowcoder", config={
+        "tasks": ["ner"], "schema": {"entities": {"person": "A human."}},
+        "model": {"@llm_models": "spacy_knowcoder.OpenAIModel.v1", "url": server,
+                  "batch_size": 4, "grammar": "llama.cpp", "concurrency": 2}})
+    docs = list(nlp.pipe(["Ann met Bob.", "Cid left.", "Eve met Fay."]))
+    assert [[e.text for e in d.ents] for d in docs] == [["Ann", "Bob"], ["Cid"], ["Eve", "Fay"]]
+    bodies = [r["body"] for r in Handler.requests]
+    assert [len(b["prompt"]) for b in bodies] == [1, 1, 1]
+    assert all(b["cache_prompt"] is True and b["grammar"].startswith("root ::= ")
+               for b in bodies)
+    assert any('"C"' in b["grammar"] for b in bodies)  # the text's own characters
+    assert pipe.generator.accepts_constraints
+    vllm = OpenAIGenerator(server, grammar="vllm").request_body(["p"], 'root ::= "]"')
+    legacy = OpenAIGenerator(server, grammar="vllm-legacy").request_body(["p"], 'root ::= "]"')
+    sglang = OpenAIGenerator(server, grammar="sglang").request_body(["p"], 'root ::= "]"')
+    assert (vllm["structured_outputs"], legacy["guided_grammar"], sglang["ebnf"]) == (
+        {"grammar": 'root ::= "]"'}, 'root ::= "]"', 'root ::= "]"')
+    with pytest.raises(ValueError, match="E104.*grammar"):
+        spacy.blank("en").add_pipe("knowcoder", config={
+            "schema": {"entities": {"person": "A human."}},
+            "model": {"@llm_models": "spacy_knowcoder.OpenAIModel.v1", "url": server,
+                      "grammar": "outlines"}})
+
+
 def test_typing_by_score_on_a_served_model_keeps_the_generated_classes(server: str) -> None:
     """A served model gives no token scores: classes as generated, no scores, counted."""
     nlp = spacy.blank("en")
