@@ -210,11 +210,9 @@ def make_openai_model_block(
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(Errors.E104.format(name="concurrency", expected="an integer >= 1",
                                             value=concurrency))
-    from .gbnf import ENGINES
+    from .gbnf import check_engine
 
-    if grammar is not None and grammar not in ENGINES:
-        raise ValueError(Errors.E104.format(name="grammar", value=grammar,
-                                            expected=f"null or one of {', '.join(ENGINES)}"))
+    check_engine(grammar)
     if not is_endpoint(url):
         raise ValueError(Errors.E104.format(name="url", expected="an http:// or https:// URL",
                                             value=url))

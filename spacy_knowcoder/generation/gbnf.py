@@ -25,7 +25,7 @@ Example:
     m0 ::= "A" m1?
     m1 ::= "l"
 """
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .. import answer
 from ..errors import Errors
@@ -138,6 +138,18 @@ def _event_rules(classes: Dict[str, Sequence[str]], argument: str) -> List[str]:
     return [f"item ::= {' | '.join(alternatives)}"] + rules
 
 
+def check_engine(engine: Optional[str]) -> None:
+    """E104 unless ``engine`` is None or one of ``ENGINES`` (the one check of the setting).
+
+    Example:
+        >>> check_engine("vllm"), check_engine(None)
+        (None, None)
+    """
+    if engine is not None and engine not in ENGINES:
+        raise ValueError(Errors.E104.format(name="grammar", value=engine,
+                                            expected=f"null or one of {', '.join(ENGINES)}"))
+
+
 def request_fields(grammar: str, engine: str) -> Dict[str, object]:
     """The request fields that ask ``engine`` to constrain by ``grammar``.
 
@@ -147,16 +159,15 @@ def request_fields(grammar: str, engine: str) -> Dict[str, object]:
         >>> sorted(request_fields("root ::= \\"x\\"", "llama.cpp"))
         ['cache_prompt', 'grammar']
     """
+    check_engine(engine)
     if engine == "llama.cpp":
         return {"grammar": grammar, "cache_prompt": True}
     if engine == "vllm":
         return {"structured_outputs": {"grammar": grammar}}
     if engine == "vllm-legacy":
         return {"guided_grammar": grammar}
-    if engine == "sglang":
-        return {"ebnf": grammar}
-    raise ValueError(Errors.E104.format(name="grammar", value=engine,
-                                        expected=f"one of {', '.join(ENGINES)}"))
+    return {"ebnf": grammar}  # sglang
 
 
-__all__ = ["ENGINES", "MAX_EXACT_ROLES", "gbnf_literal", "request_fields", "results_gbnf"]
+__all__ = ["ENGINES", "MAX_EXACT_ROLES", "check_engine", "gbnf_literal", "request_fields",
+           "results_gbnf"]

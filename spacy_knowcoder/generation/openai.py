@@ -33,17 +33,17 @@ Example:
 """
 import json
 import math
-from concurrent.futures import ThreadPoolExecutor
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..answer import LIST_CLOSE, find_list_end, open_results_prefix
 from ..errors import Errors
 from .base import DEFAULT_STOP_STRINGS, GenerationSettings, truncate_completion
 from .constrained import Constraint
-from .gbnf import ENGINES, request_fields, results_gbnf
+from .gbnf import check_engine, request_fields, results_gbnf
 
 LIST_END_STOP = LIST_CLOSE
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -100,9 +100,7 @@ class OpenAIGenerator:
                  max_context: int = 2048, timeout: float = 120.0, retries: int = 3,
                  backoff: float = 0.5, bytes_per_token: float = 3.0,
                  concurrency: int = 1, grammar: Optional[str] = None) -> None:
-        if grammar is not None and grammar not in ENGINES:
-            raise ValueError(Errors.E104.format(name="grammar", value=grammar,
-                                                expected=f"null or one of {', '.join(ENGINES)}"))
+        check_engine(grammar)
         self.url = completions_url(base_url)
         self.grammar = grammar
         self.settings = settings if settings is not None else GenerationSettings()
