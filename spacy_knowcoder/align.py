@@ -12,7 +12,13 @@ Policy, in short:
   where folding changes the length, e.g. 'İ' or 'ß'), (3) whitespace-insensitive
   (runs of whitespace are one space), (4) whitespace-insensitive and
   case-insensitive, (5) as (4) plus typographic variants (curly quotes and
-  apostrophes, dashes, the ellipsis character). Leading and trailing whitespace
+  apostrophes, dashes, the ellipsis character), (6) as (5) on Unicode
+  compatibility forms without marks: full-width letters and punctuation
+  (``，`` ``（`` ``Ａ``) match their ASCII forms, accents and other combining
+  marks are ignored (decomposed or not), and invisible format characters
+  (zero-width space and joiners, left-to-right and right-to-left marks) are
+  skipped; a match never ends before the marks of its last character.
+  Leading and trailing whitespace
   of a mention is ignored; an empty mention never matches, nor does one that
   is longer than the text once both are normalised the same way.
 - A match is *whole* when it starts and ends on token boundaries of ``doc``
@@ -41,6 +47,7 @@ Example:
     >>> index.find("in Chicago")
     CharSpan(start=16, end=27)
 """
+import unicodedata
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import (
@@ -122,6 +129,15 @@ def _typo_fold(char: str) -> str:
     return _TYPOGRAPHIC.get(char, char).casefold()
 
 
+def _unicode_fold(char: str) -> str:
+    """NFKD without marks and format characters, then typographic folding."""
+    if unicodedata.category(char) == "Cf":
+        return ""
+    kept = "".join(c for c in unicodedata.normalize("NFKD", char)
+                   if not unicodedata.combining(c))
+    return "".join(_typo_fold(c) for c in kept)
+
+
 @dataclass(frozen=True)
 class _Level:
     """One matching level: a per-character transform and whitespace handling."""
@@ -137,6 +153,7 @@ _LEVELS = (
     _Level("space", _identity, True),
     _Level("space_casefold", _fold, True),
     _Level("typographic", _typo_fold, True),
+    _Level("unicode", _unicode_fold, True),
 )
 
 
@@ -166,14 +183,22 @@ class _NormalizedText:
             origin.extend([i] * len(piece))
             starts_piece.extend([True] + [False] * (len(piece) - 1))
         self.text = "".join(pieces)
+        self._original = text
         self._origin = origin
         self._starts_piece = starts_piece + [True]
 
     def to_original(self, start: int, end: int) -> Optional[CharSpan]:
-        """Map a match in the normalised text back; None if it cuts a character."""
+        """Map a match in the normalised text back; None if it cuts a character.
+
+        The end moves past combining marks that folded to nothing, so a match
+        keeps the accent of its last letter.
+        """
         if not (self._starts_piece[start] and self._starts_piece[end]):
             return None
-        return CharSpan(self._origin[start], self._origin[end - 1] + 1)
+        stop = self._origin[end - 1] + 1
+        while stop < len(self._original) and unicodedata.combining(self._original[stop]):
+            stop += 1
+        return CharSpan(self._origin[start], stop)
 
 
 def _normalize_mention(mention: str, level: _Level) -> str:

@@ -185,8 +185,10 @@ class Errors(metaclass=ErrorsWithCodes):
             "or nlp.pipe(texts) instead of calling the component on raw input.")
     E021 = ("The file '{path}' does not exist or is not a file. Check the path "
             "(relative paths are resolved from the current directory).")
-    E022 = ("The file '{path}' is not valid UTF-8 (line {line}, byte {pos}: {reason}). "
-            "Convert it first, e.g. 'iconv -f latin1 -t utf-8 in.txt > out.txt'.")
+    E022 = ("The file '{path}' is not valid {encoding} (line {line}, byte {pos}: {reason}). "
+            "If it is in another encoding (Latin-1 / ISO-8859-1 is common for older "
+            "corpora such as CoNLL-2002), convert it first, e.g. 'iconv -f latin1 -t "
+            "utf-8 in.txt > out.txt', or give a dataset its encoding in the catalog.")
     E023 = ("The setting 'threshold' must be a number from 0 to 1, not {value!r}: items "
             "whose typing score is below it are dropped. Use 0 to keep every item.")
     E024 = ("The knowcoder component got a model block and also generation settings "

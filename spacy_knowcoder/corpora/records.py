@@ -17,37 +17,58 @@ Record = Dict[str, Any]
 Span = Tuple[int, int, str]
 
 
-def join_tokens(tokens: Sequence[str]) -> Tuple[str, List[Tuple[int, int]]]:
-    """Detokenize with one space between tokens and return each token's offsets.
+def join_tokens(tokens: Sequence[str], separator: str = " "
+                ) -> Tuple[str, List[Tuple[int, int]]]:
+    """Detokenize with ``separator`` between tokens and return each token's offsets.
 
     tokens (Sequence[str]): The tokens.
+    separator (str): What goes between two tokens: a space, or nothing for
+        character-level Chinese files.
     RETURNS (Tuple[str, List[Tuple[int, int]]]): The text and (start, end) per token.
+
+    >>> join_tokens(["北", "京"], separator="")
+    ('北京', [(0, 1), (1, 2)])
     """
     offsets: List[Tuple[int, int]] = []
     position = 0
     for token in tokens:
         offsets.append((position, position + len(token)))
-        position += len(token) + 1
-    return " ".join(tokens), offsets
+        position += len(token) + len(separator)
+    return separator.join(tokens), offsets
+
+
+# Tag prefixes of the span schemes the readers accept: BIO/IOB2/IOB1/IO, and
+# BMES/BIOES (S = a one-token span, M continues one, E continues and ends it),
+# as in Resume NER.
+OPENS = ("B", "S")
+CONTINUES = ("I", "M", "E")
+ENDS = ("E", "S")
 
 
 def bio_spans(tags: Sequence[str]) -> List[Span]:
-    """Token spans ``(start, end, type)`` from BIO, IOB2, IOB1 or IO tags.
+    """Token spans ``(start, end, type)`` from BIO, IOB2, IOB1, IO, BMES or BIOES tags.
 
-    ``B-X`` always opens a span; ``I-X`` continues a span of type X and opens
-    one otherwise (IO and IOB1 files have no ``B-`` before a first ``I-``).
+    ``B-X`` and ``S-X`` always open a span; ``I-X``, ``M-X`` and ``E-X``
+    continue an open span of type X and open one otherwise (IO and IOB1 files
+    have no ``B-`` before a first ``I-``); ``E-X`` and ``S-X`` close their span.
+
+    >>> bio_spans(["B-ORG", "M-ORG", "E-ORG", "M-ORG", "S-LOC", "S-LOC"])
+    [(0, 3, 'ORG'), (3, 4, 'ORG'), (4, 5, 'LOC'), (5, 6, 'LOC')]
     """
     spans: List[Span] = []
     start: Optional[int] = None
     current = ""
     for i, tag in enumerate(list(tags) + ["O"]):
         prefix, _, type_ = tag.partition("-") if tag != "O" else ("O", "", "")
-        continues = prefix == "I" and start is not None and type_ == current
+        continues = prefix in CONTINUES and start is not None and type_ == current
         if start is not None and not continues:
             spans.append((start, i, current))
             start = None
-        if prefix in ("B", "I") and not continues:
+        if (prefix in OPENS or prefix in CONTINUES) and not continues:
             start, current = i, type_
+        if start is not None and prefix in ENDS:
+            spans.append((start, i + 1, current))
+            start = None
     return spans
 
 
@@ -95,14 +116,14 @@ def align_tokens(text: str, tokens: Sequence[str]) -> Optional[List[Tuple[int, i
     return offsets if not text[position:].strip() else None
 
 
-def tokens_to_text(text: Optional[str], tokens: Sequence[str]
+def tokens_to_text(text: Optional[str], tokens: Sequence[str], separator: str = " "
                    ) -> Tuple[str, List[Tuple[int, int]]]:
-    """Use ``text`` when the tokens align with it, else join the tokens with spaces."""
+    """Use ``text`` when the tokens align with it, else join the tokens with ``separator``."""
     if text is not None:
         offsets = align_tokens(text, tokens)
         if offsets is not None:
             return text, offsets
-    return join_tokens(tokens)
+    return join_tokens(tokens, separator)
 
 
 def natural_label(raw: str) -> str:

@@ -15,7 +15,8 @@ def test_catalog_finds_every_label_file_in_the_package():
     for name in CATALOG:
         assert label_file(name).is_file(), name
         read_label_file(label_file(name))
-    assert sorted(p.stem for p in packaged.glob("*.json")) == sorted(CATALOG)
+    assert sorted(p.stem for p in packaged.glob("*.json")) == sorted(
+        {info.label_stem for info in CATALOG.values()})
 
 
 def test_label_file_takes_another_folder(tmp_path):
@@ -24,5 +25,6 @@ def test_label_file_takes_another_folder(tmp_path):
 
 def test_built_wheel_contains_the_label_files(wheel_files):
     names = wheel_files
-    expected = {f"spacy_knowcoder/corpora/labels/{name}.json" for name in CATALOG}
+    expected = {f"spacy_knowcoder/corpora/labels/{info.label_stem}.json"
+                for info in CATALOG.values()}
     assert expected <= names

@@ -31,22 +31,28 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 
 import pytest
 
-from spacy_knowcoder.corpora.catalog import CATALOG, read_dataset
+from spacy_knowcoder.corpora.catalog import CATALOG, HELD_OUT_LANGUAGES, read_dataset
 from training.data import DataSettings, build_training_data
 from training.data.build import sft_sources
 from training.data.settings import HELD_OUT
 
 REPO = Path(__file__).resolve().parents[2]
 EXPECTED_HELD_OUT = ("wnut17", "gum", "re3d", "anem", "bionlp13cg", "semeval2010_task8",
-                     "wikievents")
+                     "wikievents", "universal_ner_pt", "universal_ner_sv", "conll2002_nl",
+                     "weibo_ner", "relx_distant_tr")
+LANGUAGES = tuple(sorted({info.language for info in CATALOG.values()}))
 # Training sets from the held-out sets' domains, so an overlap would show:
 # tweets (wnut17), Wikipedia (gum, re3d), PubMed (anem, bionlp13cg),
 # relations (semeval2010_task8), events (wikievents); Pile-NER passages come
 # from the Pile (Wikipedia, PubMed, web text), so all of them are checked.
+# The held-out languages' neighbours: Danish (Swedish), Spanish (Portuguese,
+# Dutch), Chinese resumes (Weibo), German RELX (Turkish RELX).
 NEIGHBOURS = ("broad_twitter_corpus", "wikigold", "bc5cdr", "fewrel", "geneva",
-              "pile_ner_types")
-# The build asks for every held-out set too: the builder must drop them.
-ASKED = DataSettings(sft_datasets=NEIGHBOURS + EXPECTED_HELD_OUT,
+              "pile_ner_types", "universal_ner_da", "conll2002_es", "resume_ner",
+              "relx_distant_de")
+# The build asks for every held-out set too, in every language: the builder
+# must drop them.
+ASKED = DataSettings(languages=LANGUAGES, sft_datasets=NEIGHBOURS + EXPECTED_HELD_OUT,
                      instance_datasets=("fewrel", "geneva") + EXPECTED_HELD_OUT,
                      sft_per_dataset_task=25, instances_per_dataset=10, definition_docs=10,
                      eval_limit=2, dataset_caps=("pile_ner_types:0",), chunk_chars=600,
@@ -166,7 +172,13 @@ def test_shipped_settings_hold_out_every_set(config):
         assert set(EXPECTED_HELD_OUT) <= set(settings.held_out)
         sources = sft_sources(settings)
         assert not set(sources) & set(EXPECTED_HELD_OUT)
-        assert sources == [n for n in CATALOG if n not in EXPECTED_HELD_OUT]
+        assert sources == [n for n, info in CATALOG.items()
+                           if n not in EXPECTED_HELD_OUT and info.language == "en"]
+        everywhere = sft_sources(DataSettings(**dict(values, languages=LANGUAGES)))
+        assert not set(everywhere) & set(EXPECTED_HELD_OUT)
+        assert not {CATALOG[n].language for n in everywhere} & set(HELD_OUT_LANGUAGES)
+        assert {CATALOG[n].language for n in everywhere} == set(LANGUAGES) - set(
+            HELD_OUT_LANGUAGES)
         assert not set(settings.instance_datasets) & set(EXPECTED_HELD_OUT)
 
 

@@ -161,8 +161,17 @@ def training_splits(name: str, settings: DataSettings) -> List[str]:
 
 
 def sft_sources(settings: DataSettings) -> List[str]:
-    """Datasets used for SFT: the chosen ones (or all) minus the held-out ones."""
-    names = settings.sft_datasets or tuple(CATALOG)
+    """Datasets used for SFT: the chosen ones (or all in the settings' languages)
+    minus the held-out ones.
+
+    Example:
+        >>> "universal_ner_zh" in sft_sources(DataSettings())
+        False
+        >>> "universal_ner_zh" in sft_sources(DataSettings(languages=("en", "zh")))
+        True
+    """
+    names = settings.sft_datasets or tuple(
+        name for name, info in CATALOG.items() if info.language in settings.languages)
     return [n for n in names if n not in settings.held_out]
 
 
@@ -255,11 +264,14 @@ def write_heldout(settings: DataSettings, data_root: "str | Path", folder: Path,
     entries = []
     for name in settings.held_out:
         info = get_dataset(name)
+        if info.language not in settings.languages:
+            continue
         limit = settings.eval_limit or None
         count = write_jsonl(folder / f"{name}.jsonl",
                             read_dataset(name, info.eval_split, data_root, limit=limit))
         entries.append({"dataset": name, "split": info.eval_split, "records": count,
                         "file": f"{name}.jsonl", "tasks": list(info.tasks),
+                        "language": info.language,
                         "label_file": str(label_file(name, labels_dir)), "note": info.note})
     write_json(folder / "manifest.json", entries)
     return folder / "manifest.json"

@@ -31,7 +31,12 @@ class DataSettings:
     seed (int): Seed of every random choice; same seed -> byte-identical files.
     tasks (Tuple[str, ...]): SFT tasks to build.
     held_out (Tuple[str, ...]): Datasets never used for training.
-    sft_datasets (Tuple[str, ...]): SFT sources; empty = every catalog dataset not held out.
+    languages (Tuple[str, ...]): Languages (ISO 639-1) whose datasets train
+        and whose held-out sets are written for evaluation: ("en",) for the
+        English profiles, more for a multilingual (KnowCoder-X) one. Datasets
+        of ``HELD_OUT_LANGUAGES`` are held out whatever is listed here.
+    sft_datasets (Tuple[str, ...]): SFT sources; empty = every catalog dataset
+        in ``languages`` that is not held out.
     train_splits (str): "train": each dataset's train split; "all": every split
         but its evaluation split (all of a single-file dataset).
     sft_per_dataset_task (int): Max SFT samples per (dataset, task); 0 = no cap.
@@ -83,6 +88,7 @@ class DataSettings:
     seed: int = 0
     tasks: Tuple[str, ...] = TASKS
     held_out: Tuple[str, ...] = HELD_OUT
+    languages: Tuple[str, ...] = ("en",)
     sft_datasets: Tuple[str, ...] = ()
     train_splits: str = "train"
     sft_per_dataset_task: int = 30
@@ -136,6 +142,10 @@ class DataSettings:
             if name not in CATALOG:
                 _bad("held_out/sft_datasets/instance_datasets",
                      f"catalog names ({', '.join(CATALOG)})", name)
+        known = sorted({info.language for info in CATALOG.values()})
+        if not self.languages or not set(self.languages) <= set(known):
+            _bad("languages", f"language codes of catalog datasets ({', '.join(known)})",
+                 self.languages)
         for entry in self.dataset_caps:
             name, _, count = entry.partition(":")
             if name not in CATALOG or not count.isdigit():
@@ -152,6 +162,10 @@ class DataSettings:
             >>> DataSettings(dataset_caps=("wnut17:7",)).cap_of("wnut17", "ner")
             7
         """
+        known = sorted({info.language for info in CATALOG.values()})
+        if not self.languages or not set(self.languages) <= set(known):
+            _bad("languages", f"language codes of catalog datasets ({', '.join(known)})",
+                 self.languages)
         for entry in self.dataset_caps:
             name, _, count = entry.partition(":")
             if name == dataset:

@@ -1,9 +1,16 @@
-"""Read CoNLL-style column files (BIO, IOB2 or IO tags) into benchmark records.
+"""Read CoNLL-style column files (BIO, IOB2, IO, BMES or BIOES tags) into benchmark records.
 
 One token per line, a blank line between sentences. The token column, the
 tag column(s) (several for nested layers, as in LitBank) and the separator
 are given by a ``ColumnFormat``; raw types are mapped to natural labels
-(``PER`` -> ``person``) so records match the dataset's label file.
+(``PER`` -> ``person``) so records match the dataset's label file. A raw
+type mapped to ``""`` is read as unannotated (Weibo NER's nominal mentions
+in its names-only reading).
+
+The text is the tokens joined by ``ColumnFormat.joiner`` (a space; nothing
+for character-level Chinese files), or, where the file keeps each sentence's
+original text in a comment (Universal NER's ``# text = ...``), that text,
+so Chinese words and punctuation keep their original spacing.
 
 Example:
     >>> import tempfile, pathlib
@@ -19,8 +26,8 @@ from typing import Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from ...errors import Errors
 from ...fileio import read_text
-from ..records import Record, bio_spans, join_tokens, make_record, mention
-from ..records import token_span_offsets
+from ..records import CONTINUES, OPENS, Record, bio_spans, make_record, mention
+from ..records import token_span_offsets, tokens_to_text
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,12 @@ class ColumnFormat:
         varies from file to file, as in LitBank).
     skip_prefixes (Tuple[str, ...]): Lines starting with these are ignored
         (document markers, ``# id`` headers).
+    text_prefix (Optional[str]): A comment line starting with this holds the
+        sentence's original text (``"# text = "`` in Universal NER); the
+        tokens are found in it left to right, and joined when they do not align.
+    joiner (str): What goes between tokens when the text is rebuilt from them.
+    strip_token_tail (int): Characters cut from the end of every token (Weibo
+        NER writes each character with its position in its word: ``科0``).
     """
 
     separator: Optional[str] = "\t"
@@ -42,25 +55,34 @@ class ColumnFormat:
     token_column: int = 0
     tag_columns: Tuple[int, ...] = (-1,)
     skip_prefixes: Tuple[str, ...] = ("-DOCSTART-",)
+    text_prefix: Optional[str] = None
+    joiner: str = " "
+    strip_token_tail: int = 0
 
 
 def read_columns(path: Path, label_map: Mapping[str, str], fmt: ColumnFormat, *,
-                 dataset: str = "", id_prefix: Optional[str] = None) -> Iterator[Record]:
+                 dataset: str = "", id_prefix: Optional[str] = None,
+                 encoding: str = "utf-8") -> Iterator[Record]:
     """Yield one record per sentence of a column file.
 
     path (Path): The file.
-    label_map (Mapping[str, str]): Raw entity type -> natural label.
+    label_map (Mapping[str, str]): Raw entity type -> natural label ("" drops it).
     fmt (ColumnFormat): The layout.
     dataset (str): Dataset name, for error messages.
     id_prefix (Optional[str]): Record id prefix (default: the file name).
+    encoding (str): The file's encoding (E022 names file and line when it is not).
     RETURNS (Iterator[Record]): Benchmark records, in file order.
     """
     prefix = id_prefix or Path(path).name
     tokens: List[str] = []
     layers: List[List[str]] = []
+    original: Optional[str] = None
     count = 0
-    for number, line in enumerate(read_text(path).split("\n"), start=1):
+    for number, line in enumerate(read_text(path, encoding).split("\n"), start=1):
         line = line.rstrip("\r")
+        if fmt.text_prefix and line.startswith(fmt.text_prefix):
+            original = line[len(fmt.text_prefix):]
+            continue
         if line.strip() and not line.startswith(fmt.skip_prefixes):
             token, tags = _parse_line(path, number, line, fmt, label_map, dataset)
             while len(layers) < len(tags):
@@ -70,11 +92,11 @@ def read_columns(path: Path, label_map: Mapping[str, str], fmt: ColumnFormat, *,
                 layer.append(tags[i] if i < len(tags) else "O")
             continue
         if tokens:
-            yield _sentence(f"{prefix}-{count}", tokens, layers, label_map)
+            yield _sentence(f"{prefix}-{count}", tokens, layers, label_map, fmt, original)
             count += 1
-            tokens, layers = [], []
+            tokens, layers, original = [], [], None
     if tokens:
-        yield _sentence(f"{prefix}-{count}", tokens, layers, label_map)
+        yield _sentence(f"{prefix}-{count}", tokens, layers, label_map, fmt, original)
 
 
 def _parse_line(path: Path, number: int, line: str, fmt: ColumnFormat,
@@ -92,7 +114,16 @@ def _parse_line(path: Path, number: int, line: str, fmt: ColumnFormat,
     tags = [columns[i] for i in tag_columns]
     for tag in tags:
         _check_tag(path, number, tag, label_map, dataset)
-    return columns[fmt.token_column], tags
+    token = columns[fmt.token_column]
+    if not fmt.strip_token_tail:
+        return token, tags
+    token = token[:-fmt.strip_token_tail]
+    if not token:
+        raise ValueError(Errors.E250.format(
+            path=path, line=number, reason=f"the token of {line!r} is empty once "
+            f"{fmt.strip_token_tail} trailing character(s) are cut",
+            expected="a token column with text"))
+    return token, tags
 
 
 def _check_tag(path: Path, number: int, tag: str, label_map: Mapping[str, str],
@@ -100,10 +131,11 @@ def _check_tag(path: Path, number: int, tag: str, label_map: Mapping[str, str],
     if tag == "O":
         return
     prefix, dash, type_ = tag.partition("-")
-    if prefix not in ("B", "I") or not dash or not type_:
+    if prefix not in OPENS + CONTINUES or not dash or not type_:
         raise ValueError(Errors.E250.format(
-            path=path, line=number, reason=f"the tag {tag!r} is not O, B-TYPE or I-TYPE",
-            expected="BIO/IO tags such as 'B-PER', 'I-PER' or 'O'"))
+            path=path, line=number, reason=f"the tag {tag!r} is not O or PREFIX-TYPE",
+            expected="BIO/IO tags such as 'B-PER', 'I-PER' or 'O' (BMES/BIOES: "
+                     "'S-PER', 'M-PER', 'E-PER')"))
     if type_ not in label_map:
         raise ValueError(Errors.E251.format(
             label=type_, path=path, line=number, dataset=dataset or "(unnamed)",
@@ -111,11 +143,15 @@ def _check_tag(path: Path, number: int, tag: str, label_map: Mapping[str, str],
 
 
 def _sentence(record_id: str, tokens: Sequence[str], layers: Sequence[Sequence[str]],
-              label_map: Mapping[str, str]) -> Record:
-    text, offsets = join_tokens(tokens)
+              label_map: Mapping[str, str], fmt: ColumnFormat,
+              original: Optional[str]) -> Record:
+    text, offsets = tokens_to_text(original, tokens, fmt.joiner)
     entities = []
     for layer in layers:
         for start, end, type_ in bio_spans(layer):
+            if not label_map[type_]:
+                continue
             char_start, char_end = token_span_offsets(offsets, start, end)
             entities.append(mention(text, char_start, char_end, label_map[type_]))
     return make_record(record_id, text, entities)
+
