@@ -20,7 +20,8 @@ Example:
     ...               "max_new_tokens": 96}})  # doctest: +SKIP
 """
 from itertools import islice
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Union
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence,
+                    Union)
 
 import srsly
 from spacy.language import Language
@@ -44,6 +45,7 @@ from .prompting import Trigger, render_schema_prefix
 from .tasks import resolve_tasks
 from .schema.build import schema_from_dict, schema_to_dict
 from .schema.io import check_schema_source, load_schema
+from .schema.language_labels import labels_for_language
 from .schema.library import SchemaLibrary
 from .schema.ranker import ClassRanker
 from .schema.selection import lexical_selection, rankers_from_bytes, rankers_to_bytes
@@ -103,7 +105,7 @@ def make_knowcoder(
     library: Optional[str],
     selection: Optional[Callable],
     tasks: Optional[List[str]],
-    labels: Dict[str, str],
+    labels: Dict[str, Union[str, Dict[str, str]]],
     typing: str,
     calibrate: bool,
     threshold: float,
@@ -156,7 +158,7 @@ class KnowCoder(Pipe):
         library: Optional[str] = None,
         selection: Optional[Callable] = None,
         tasks: Optional[Sequence[str]] = None,
-        labels: Optional[Dict[str, str]] = None,
+        labels: Optional[Mapping[str, Any]] = None,
         typing: str = "score",
         calibrate: bool = True,
         threshold: float = 0.0,
@@ -188,7 +190,9 @@ class KnowCoder(Pipe):
             ``spacy_knowcoder.split_selection.v1``); default with a library: lexical.
         tasks (List[str]): Any of "ner", "re", "ed", "eae", run in that order;
             None runs every task the schema has types for.
-        labels (Dict[str, str]): Class name -> spaCy label overrides.
+        labels (Mapping[str, Any]): Class name -> spaCy label overrides, for every
+            language, or per language code (``{"de": {"Location": "Ort"}, "*": {...}}``;
+            the vocab's language picks one; see ``schema.language_labels``).
         typing (str): How items get their class: "score" (the model scores every
             candidate class for each mention it wrote and the best wins; items get
             a ``score``; see ``class_scoring``; the default, as it raised held-out
@@ -219,13 +223,15 @@ class KnowCoder(Pipe):
         self._model_setting = self.model_block.name  # the model may be a packaged copy later
         self.cfg: Dict[str, Any] = {
             "model": self.model_block.name, "schema_file": schema_file, "library": library,
-            "labels": dict(labels or {}),
+            "labels": {key: dict(value) if isinstance(value, Mapping) else value
+                       for key, value in (labels or {}).items()},
             "quoting": quoting, "annotate_ents": annotate_ents,
             "overwrite_ents": overwrite_ents, "spans_key": spans_key,
             "alignment_mode": alignment_mode, "store_completions": store_completions,
             "package_model": package_model, "typing": typing, "calibrate": calibrate,
             "threshold": threshold,
         }
+        self._labels = labels_for_language(self.cfg["labels"], vocab.lang)
         check_output_settings(quoting, alignment_mode)
         check_choice("typing", typing, TYPING_MODES)
         self.class_scoring = (ClassScoring(calibrate=bool(calibrate), threshold=threshold)
@@ -278,7 +284,7 @@ class KnowCoder(Pipe):
 
     def _use_schema(self, schema: Schema) -> None:
         """Use a schema as given (the ``labels`` setting is applied here)."""
-        labels = self.cfg["labels"]
+        labels = self._labels
         self._library = None
         self._unlabelled = schema
         self._schema_changed(schema.relabel(labels) if labels else schema)
@@ -287,8 +293,8 @@ class KnowCoder(Pipe):
         """Use a library; the ``labels`` setting applies on top of the labels its
         data brought, which are what the component saves (settings stay in config.cfg)."""
         self._library_labels = library.label_overrides
-        if self.cfg["labels"]:
-            library.set_labels(self.cfg["labels"])
+        if self._labels:
+            library.set_labels(self._labels)
         self._library = library
         self._unlabelled = None
         self._schema_changed(library.to_schema())

@@ -194,6 +194,13 @@ class Errors(metaclass=ErrorsWithCodes):
     E024 = ("The knowcoder component got a model block and also generation settings "
             "as its own keys ({keys}). Fix: set them in the model block "
             "([components.knowcoder.model]) only.")
+    E025 = ("The 'labels' setting has spaCy labels for the languages {languages}, but "
+            "the pipeline's language is '{lang}'. Add a '{lang}' entry, or a '*' entry "
+            "used for every other language, or give one flat map (class name -> label) "
+            "for all languages.")
+    E026 = ("The 'labels' setting maps {key!r} to {value!r}, which is not a label string. "
+            "Give class name -> label strings, flat ({{\"Person\": \"PER\"}}) or per "
+            "language ({{\"de\": {{\"Person\": \"Person\"}}}}).")
     # generation and model preparation (E100-E119)
     E100 = ("The model path '{path}' does not exist. Expected a local Hugging Face "
             "model directory (with config.json), a .gguf file or a hub id such as "
@@ -501,6 +508,12 @@ class Errors(metaclass=ErrorsWithCodes):
     E469 = ("The annotation setting '{name}' must be an integer >= 1, not {value!r}.")
     E470 = ("annotate_with_ray needs Ray Data, which is not installed ({reason}). Fix: pip "
             "install 'spacy-knowcoder[ray]' (or 'ray[data]') on the driver and every node.")
+    E471 = ("The pipeline '{model}' is a '{pipeline_lang}' pipeline, but the evaluation "
+            "asked for language '{lang}'. A loaded pipeline tokenizes with its own "
+            "language: leave out --lang, or evaluate a model name or model directory, "
+            "which runs in a blank pipeline of the language asked for.")
+    E472 = ("Unknown spaCy language {lang!r} ({reason}). Use a code spaCy supports, "
+            "e.g. en, zh, de, es, fr, ru, ar (https://spacy.io/usage/models#languages).")
 
 
 def warn(message: str, category: type = UserWarning, stacklevel: int = 2) -> None:

@@ -93,3 +93,17 @@ def test_windows_split_chinese_on_its_own_sentence_ends():
     windows = split_into_windows(doc, budget=14, count_tokens=len)
     assert [w.text for w in windows] == ["马克龙访问了北京。", "习近平在人民大会堂会见了他。",
                                          "两人讨论了贸易。"]
+
+
+@pytest.mark.model
+def test_german_labels_from_a_per_language_map(shipped_home):
+    """An English schema on German text, with spaCy labels in German (issue 17, part 2)."""
+    nlp = spacy.blank("de")
+    nlp.add_pipe("knowcoder", config={
+        "schema": SCHEMA, "tasks": ["ner"],
+        "labels": {"de": {"Person": "Person", "Location": "Ort"}, "*": {"Person": "PER"}},
+        "model": model_block_config(None, dtype="float32", max_new_tokens=48)})
+    nlp.initialize()
+    doc = nlp("Angela Merkel besuchte am Montag das Rathaus in München.")
+    assert ("Angela Merkel", "Person") in {(e.text, e.label_) for e in doc.ents}
+    assert {e.label_ for e in doc.ents} <= {"Person", "Ort"}

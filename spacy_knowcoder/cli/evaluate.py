@@ -65,6 +65,10 @@ def evaluate_cli(
     split: Optional[int] = typer.Option(None, "--split", min=1, help="Split the candidate "
                                         "classes into prompts of at most this many "
                                         "(1: one class per prompt; split_selection)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Language of the texts (a "
+                                       "spaCy code such as zh or de) for a model name or "
+                                       "directory: the blank pipeline that tokenizes them "
+                                       "(default: en)."),
 ) -> None:
     """Predict a benchmark dataset and score the predictions."""
     from ..evaluation.evaluate import PREDICTIONS, SCORES, evaluate_dataset
@@ -74,7 +78,7 @@ def evaluate_cli(
                                   batch_size=batch_size, max_new_tokens=max_new_tokens,
                                   name=name, settings=_settings(
                                       typing=typing, threshold=threshold,
-                                      selection=_split_selection(split)))
+                                      selection=_split_selection(split)), lang=lang)
     except _FAILURES as err:
         msg.fail(str(err), exits=1)
     print_scores(scores)

@@ -30,6 +30,7 @@ from ..fileio import read_text
 from . import labelmaps
 from .readers.cluener import read_cluener
 from .readers.columns import ColumnFormat, read_columns
+from .readers.fewfc import read_fewfc
 from .readers.fewrel import read_fewrel
 from .readers.geneva import read_geneva
 from .readers.litbank import read_litbank
@@ -37,6 +38,7 @@ from .readers.re_docred import read_re_docred
 from .readers.rebel import read_rebel
 from .readers.relx import read_relx
 from .readers.semeval import read_semeval
+from .readers.smartdata import read_smartdata
 from .readers.wikievents import kairos_labels, read_wikievents
 from .readers.jsonfiles import read_json
 from .readers.pile_ner import read_type_definitions
@@ -199,8 +201,20 @@ def _multilingual() -> Tuple[DatasetInfo, ...]:
                  "CC BY-SA 3.0 (annotations)", eval="dev", held_out=True, language="zh",
                  note="unseen Chinese social-media domain; names only (nominal mentions "
                  "are read as unannotated)"),
+        DatasetInfo("fewfc", "fewfc", {"base": "rearranged/train_base.json",
+                                       "trans": "rearranged/train_trans.json"}, "fewfc",
+                    ("ed", "eae"), "github.com/TimeBurningFish/FewFC@ec6cac90", "CC BY-SA 4.0",
+                    "base", "trans", label_map=labelmaps.FEWFC, language="zh",
+                    note="financial events; 'trans' holds five other event types, so "
+                    "evaluating on it measures transfer to unseen types"),
     )
-    return uner + conll + wikineural + chinese + relx
+    german = (DatasetInfo(
+        "smartdata_de", "smartdata_de", {"train": "v1_20180119/train.json.gz"}, "smartdata",
+        ("ner", "re", "ed", "eae"), "github.com/DFKI-NLP/smartdata-corpus@796c8b8f", "CC BY 4.0",
+        "train", "train", label_map=labelmaps.SMARTDATA, language="de",
+        note="traffic and industry news, RSS and tweets; n-ary mentions with one trigger "
+        "become events, OrganizationLeadership the relation 'leader of'"),)
+    return uner + conll + wikineural + chinese + german + relx
 
 
 _ENTRIES = (
@@ -348,6 +362,8 @@ READERS: Dict[str, Reader] = {
         id_prefix=f"{info.name}-{path.stem}", encoding=info.encoding),
     "cluener": lambda info, path, labels: read_cluener(path, labels, dataset=info.name),
     "relx": lambda info, path, labels: read_relx(path, labels, dataset=info.name),
+    "fewfc": lambda info, path, labels: read_fewfc(path, labels, dataset=info.name),
+    "smartdata": lambda info, path, labels: read_smartdata(path, labels, dataset=info.name),
     "fewrel": lambda info, path, labels: read_fewrel(path, labels, dataset=info.name),
     "re_docred": lambda info, path, labels: read_re_docred(path, labels, dataset=info.name),
     "rebel": lambda info, path, labels: read_rebel(path, labels or None, dataset=info.name),

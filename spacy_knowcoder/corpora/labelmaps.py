@@ -64,6 +64,20 @@ RESUME = {"CONT": "country", "EDU": "education", "LOC": "location", "NAME": "per
 WEIBO = dict({f"{raw}.NAM": label for raw, label in (
     ("PER", "person"), ("ORG", "organization"), ("LOC", "location"),
     ("GPE", "geopolitical entity"))}, **{f"{raw}.NOM": "" for raw in ("PER", "ORG", "LOC", "GPE")})
+# FewFC's Chinese event types and their English class names (SOURCE.md).
+FEWFC = {"质押": "pledge", "股份股权转让": "equity transfer", "投资": "investment",
+         "减持": "share reduction", "起诉": "lawsuit", "收购": "acquisition", "判决": "judgment",
+         "签署合同": "contract signing", "担保": "guarantee", "中标": "bid win"}
+# SmartData's concept types (entities) and relation/event names.
+SMARTDATA = dict({raw: natural_label(raw) for raw in (
+    "date", "distance", "duration", "location", "number", "organization", "person", "time")},
+    **{"disaster-type": "disaster type", "location-city": "city", "location-route": "route",
+       "location-stop": "stop", "location-street": "street", "org-position": "position",
+       "organization-company": "company"},
+    **{raw: natural_label(raw) for raw in (
+        "Accident", "Acquisition", "CanceledRoute", "CanceledStop", "Delay", "Disaster",
+        "Insolvency", "Layoffs", "Merger", "Obstruction", "RailReplacementService", "SpinOff",
+        "Strike", "TrafficJam")})
 # RELX-Distant's Wikidata properties, with the English labels FewRel's
 # pid2name.json and Re-DocRED's rel_info.json give them (one ontology).
 RELX = {"P127": "owned by", "P131": "located in the administrative territorial entity",

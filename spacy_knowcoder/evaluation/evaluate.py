@@ -72,13 +72,16 @@ def label_file_tasks(labels: LabelSet, tasks: Optional[Sequence[str]],
 def load_pipeline(model: str, labels: LabelSet, tasks: Sequence[str], *,
                   batch_size: Optional[int] = None,
                   max_new_tokens: Optional[int] = None,
-                  settings: Optional[Mapping[str, Any]] = None) -> Tuple[Language, str]:
+                  settings: Optional[Mapping[str, Any]] = None,
+                  lang: Optional[str] = None) -> Tuple[Language, str]:
     """A pipeline whose knowcoder component uses the label file as its schema.
 
     model (str): A spaCy pipeline directory or installed package with a knowcoder
         component, a shipped model's name ("knowcoder-smol"), or a model
-        directory/.gguf file (then a blank English
-        pipeline gets the component).
+        directory/.gguf file (then a blank pipeline of ``lang`` gets the component).
+    lang (Optional[str]): The language of the text (``spacy.blank(lang)``, so
+        Chinese is split into characters); default English. A loaded pipeline
+        keeps its own language (E471 if another is asked for).
     settings (Mapping[str, Any]): Further component settings to override, e.g.
         ``{"typing": "score", "threshold": 0.5}``; generation settings
         (``dtype``, ``constrained``, ...) go into the model block.
@@ -94,17 +97,30 @@ def load_pipeline(model: str, labels: LabelSet, tasks: Sequence[str], *,
         (generation if key in HF_SETTINGS else overrides)[key] = value
     if (path / "config.cfg").is_file() or (not path.exists() and spacy.util.is_package(model)):
         nlp = spacy.load(model)
+        if lang is not None and lang != nlp.lang:
+            raise ValueError(Errors.E471.format(model=model, pipeline_lang=nlp.lang, lang=lang))
         return nlp, _reconfigure(nlp, model, overrides, generation)
     from ..models import is_shipped_name
 
     if is_shipped_name(model) or (path / "config.json").is_file() \
             or (path.is_file() and path.suffix == ".gguf"):
         source = model if is_shipped_name(model) else str(path)
-        nlp = spacy.blank("en")
+        nlp = blank_pipeline(lang or "en")
         nlp.add_pipe(FACTORY, config=dict(overrides,
                                           model=model_block_config(source, **generation)))
         return nlp, FACTORY
     raise ValueError(Errors.E460.format(model=model))
+
+
+def blank_pipeline(lang: str) -> Language:
+    """``spacy.blank(lang)``; an unknown code gets E472."""
+    import spacy
+
+    try:
+        return spacy.blank(lang)
+    except (ImportError, KeyError, ValueError) as err:
+        raise ValueError(Errors.E472.format(lang=lang, reason=str(err).splitlines()[0])) \
+            from None
 
 
 def _reconfigure(nlp: Language, model: str, overrides: Dict[str, Any],
@@ -257,7 +273,8 @@ def evaluate_dataset(model: str, data: PathLike, labels_path: PathLike, output: 
                      batch_size: Optional[int] = None, max_new_tokens: Optional[int] = None,
                      name: Optional[str] = None, label_matches: Optional[LabelMatcher] = None,
                      progress: bool = True,
-                     settings: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+                     settings: Optional[Mapping[str, Any]] = None,
+                     lang: Optional[str] = None) -> Dict[str, Any]:
     """Predict a dataset with a model and write ``predictions.jsonl`` and ``scores.json``.
 
     Batches are saved as they finish; rerunning the same command after a kill
@@ -270,6 +287,8 @@ def evaluate_dataset(model: str, data: PathLike, labels_path: PathLike, output: 
     limit (int): Evaluate only the first ``limit`` records.
     tasks (Sequence[str]): Tasks to run; default: all the label file supports.
     settings (Mapping[str, Any]): Component settings to override (``load_pipeline``).
+    lang (Optional[str]): Language of the text, for a blank pipeline (``load_pipeline``);
+        the scores record the pipeline's language.
     RETURNS (Dict[str, Any]): The scores report (also written to ``scores.json``).
     """
     labels = read_label_file(labels_path)
@@ -277,7 +296,8 @@ def evaluate_dataset(model: str, data: PathLike, labels_path: PathLike, output: 
     check_labels(gold, labels, data=data, labels_path=labels_path)
     tasks = label_file_tasks(labels, tasks, labels_path)
     nlp, pipe_name = load_pipeline(model, labels, tasks, batch_size=batch_size,
-                                   max_new_tokens=max_new_tokens, settings=settings)
+                                   max_new_tokens=max_new_tokens, settings=settings,
+                                   lang=lang)
     output = Path(output)
     step = batch_step(nlp, pipe_name)
     partial = PartialPredictions(output, {
@@ -297,7 +317,7 @@ def evaluate_dataset(model: str, data: PathLike, labels_path: PathLike, output: 
     fresh = len(gold) - resumed
     scores.update(model=str(model), labels=str(labels_path), limit=limit,
                   seconds=seconds, docs_per_second=fresh / seconds if seconds and fresh else None,
-                  resumed_docs=resumed, settings=dict(settings or {}))
+                  resumed_docs=resumed, settings=dict(settings or {}), language=nlp.lang)
     write_json(output / SCORES, scores)
     if scores.get("threshold_curve"):
         from .plot import plot_threshold_curve

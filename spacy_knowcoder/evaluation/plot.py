@@ -67,6 +67,65 @@ def plot_report(report: Mapping[str, Any], path: Union[str, Path]) -> None:
     plt.close(fig)
 
 
+def plot_languages(report: Mapping[str, Any], path: Union[str, Path]) -> None:
+    """Draw the headline F1 per language, seen languages first, then the held-out
+    ones (hatched), baseline in grey beside the model when given (PNG, atomic).
+
+    Example:
+        >>> report = {"languages": {"per_language": {"zh": {"ner": 0.4}, "pt": {"ner": 0.2}},
+        ...                         "held_out_languages": ["pt"]}}
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "languages.png"
+        >>> plot_languages(report, out)
+        >>> out.stat().st_size > 1000
+        True
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    languages = report["languages"]
+    held = set(languages["held_out_languages"])
+    per_language = languages["per_language"]
+    order = sorted(per_language, key=lambda lang: (lang in held, lang))
+    before = ((report.get("baseline") or {}).get("languages") or {}).get("per_language")
+    tasks = [t for t in TASKS if any(t in per_language[lang] for lang in order)]
+    fig, axes = plt.subplots(len(tasks), 1, squeeze=False,
+                             figsize=(max(6.0, 0.9 * len(order) + 3), 3.2 * len(tasks)))
+    width = 0.38 if before else 0.6
+    for ax, task in zip(axes[:, 0], tasks):
+        xs = list(range(len(order)))
+        if before:
+            _bars(ax, [x - width / 2 for x in xs],
+                  [before.get(lang, {}).get(task) for lang in order], width, "#9e9e9e",
+                  "baseline")
+            xs = [x + width / 2 for x in xs]
+        bars = ax.bar(xs, [100 * (per_language[lang].get(task) or 0.0) for lang in order],
+                      width, color="#1f77b4", label="model")
+        for bar, lang in zip(bars, order):
+            if lang in held:
+                bar.set_hatch("//")
+                bar.set_edgecolor("white")
+            value = per_language[lang].get(task)
+            ax.annotate("n/a" if value is None else f"{100 * value:.1f}",
+                        (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                        xytext=(0, 2), textcoords="offset points", ha="center", fontsize=8)
+        ax.set_xticks(range(len(order)),
+                      [f"{lang}\n(held out)" if lang in held else lang for lang in order])
+        ax.set_title(f"{TITLES[task]} per language: seen, then held-out (hatched)",
+                     loc="left", fontsize=11, fontweight="bold")
+        ax.set_ylim(0, 105)
+        ax.set_ylabel("F1 (%)")
+        ax.grid(axis="y", alpha=0.3)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.legend(loc="upper right", fontsize=8, frameon=False)
+    fig.tight_layout()
+    with atomic_output(path, "wb") as handle:
+        fig.savefig(handle, format="png", dpi=110)
+    plt.close(fig)
+
+
 def _bars(ax: Any, xs: List[float], values: List[Optional[float]], width: float,
           color: str, label: str) -> None:
     heights = [100 * v if v is not None else 0.0 for v in values]

@@ -6,7 +6,11 @@ datasets. For each dataset the report keeps the headline F1 of each task
 (NER ``ner_strict``, RE ``re_strict``, ED ``ed_trigger_cls``, EAE
 ``eae_arg_cls``) plus every metric's F1; the average over datasets is the plain
 mean of the per-dataset F1 (as the KnowCoder paper reports), per task over the
-datasets that have the task.
+datasets that have the task. Each dataset keeps the language its scores
+record (``en`` for scores written before languages were recorded); when the
+datasets span several languages the report adds the mean per language, split
+into the languages training saw and the held-out ones
+(``corpora.catalog.HELD_OUT_LANGUAGES``), and ``languages.png``.
 
 Example:
     >>> scores = {"dataset": "wikigold", "n_docs": 2, "tasks": ["ner"],
@@ -19,7 +23,7 @@ Example:
     | wikigold | 2 | 50.0 | – | – | – | 1 |
 """
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import srsly
 
@@ -50,7 +54,7 @@ def _dataset_entry(scores: Mapping[str, Any]) -> Dict[str, Any]:
             "tasks": list(scores["tasks"]), "f1": dict(scores["headline"]),
             "metrics": {m: v["f"] for m, v in scores["metrics"].items()},
             "diagnostics": dict(scores.get("diagnostics") or {}),
-            "model": scores.get("model")}
+            "model": scores.get("model"), "language": scores.get("language") or "en"}
 
 
 def _check_unique(entries: Sequence[Mapping[str, Any]], sources: Sequence[str]) -> None:
@@ -67,18 +71,44 @@ def _means(entries: Sequence[Mapping[str, Any]]) -> Dict[str, Optional[float]]:
             for task in TASKS if any(task in e["f1"] for e in entries)}
 
 
+def language_means(entries: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
+    """Plain means per language, and over the held-out and the seen languages.
+
+    Example:
+        >>> entries = [{"language": "zh", "f1": {"ner": 0.4}}, {"language": "pt", "f1": {"ner": 0.2}},
+        ...            {"language": "sv", "f1": {"ner": 0.1}}]
+        >>> means = language_means(entries)
+        >>> means["per_language"]["zh"], round(means["held_out"]["ner"], 2), means["held_out_languages"]
+        ({'ner': 0.4}, 0.15, ['pt', 'sv'])
+    """
+    from ..corpora.catalog import HELD_OUT_LANGUAGES
+
+    languages = sorted({e["language"] for e in entries})
+    held = [lang for lang in languages if lang in HELD_OUT_LANGUAGES]
+    return {"per_language": {lang: _means([e for e in entries if e["language"] == lang])
+                             for lang in languages},
+            "held_out_languages": held,
+            "seen": _means([e for e in entries if e["language"] not in HELD_OUT_LANGUAGES]),
+            "held_out": _means([e for e in entries if e["language"] in HELD_OUT_LANGUAGES])}
+
+
 def build_report(scores: Sequence[Mapping[str, Any]],
                  baseline: Sequence[Mapping[str, Any]] = (),
                  sources: Optional[Sequence[str]] = None) -> Dict[str, Any]:
-    """The report: per-dataset F1 per task, plain means, and the baseline's."""
+    """The report: per-dataset F1 per task, plain means, and the baseline's
+    (and the means per language when the datasets have several)."""
     entries = [_dataset_entry(s) for s in scores]
     _check_unique(entries, sources or [e["name"] for e in entries])
     base = [_dataset_entry(s) for s in baseline]
     _check_unique(base, [e["name"] for e in base])
     report: Dict[str, Any] = {"headline_metrics": dict(HEADLINE), "datasets": entries,
                               "mean": _means(entries)}
+    if len({e["language"] for e in entries}) > 1:
+        report["languages"] = language_means(entries)
     if base:
         report["baseline"] = {"datasets": base, "mean": _means(base)}
+        if "languages" in report:
+            report["baseline"]["languages"] = language_means(base)
     return report
 
 
@@ -105,10 +135,31 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             b = before.get(e["name"], {"f1": {}})
             lines.append(f"| {e['name']} | " + " | ".join(
                 _arrow(b["f1"].get(t), e["f1"].get(t)) for t in TASKS) + " |")
+    if "languages" in report:
+        lines += _language_lines(report)
     lines += ["", "Headline metrics: " + ", ".join(
         f"{TASK_TITLES[t]} = `{m}`" for t, m in HEADLINE.items())
         + ". Mean = plain mean of per-dataset F1.", ""]
     return "\n".join(lines)
+
+
+def _language_lines(report: Mapping[str, Any]) -> List[str]:
+    languages = report["languages"]
+    before = (report.get("baseline") or {}).get("languages")
+    held = set(languages["held_out_languages"])
+    lines = ["", "## Per language (plain mean of the datasets' F1"
+             + (", baseline → model" if before else "") + ")", "",
+             "| language | held out | NER | RE | ED | EAE |", "|---|---|---:|---:|---:|---:|"]
+    rows = [(lang, "yes" if lang in held else "", means, (before or {}).get(
+        "per_language", {}).get(lang, {})) for lang, means in languages["per_language"].items()]
+    rows += [("**seen languages**", "", languages["seen"], (before or {}).get("seen", {})),
+             ("**held-out languages**", "", languages["held_out"],
+              (before or {}).get("held_out", {}))]
+    for lang, flag, means, base in rows:
+        cells = [_arrow(base.get(t), means.get(t)) if before else _pct(means.get(t))
+                 for t in TASKS]
+        lines.append(f"| {lang} | {flag} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _arrow(before: Optional[float], after: Optional[float]) -> str:
@@ -135,4 +186,8 @@ def write_report(score_files: Sequence[PathLike], output: PathLike, *,
         from .plot import plot_report
 
         plot_report(report, output / "report.png")
+        if "languages" in report:
+            from .plot import plot_languages
+
+            plot_languages(report, output / "languages.png")
     return report

@@ -120,3 +120,29 @@ def test_bmes_tags_are_read(tmp_path):
     assert record["text"] == "吴重阳，中"
     assert [(e["text"], e["label"]) for e in record["entities"]] == [
         ("吴重阳", "person"), ("中", "country")]
+
+
+def test_fewfc_events_in_english_classes(data_root):
+    base = list(read_dataset("fewfc", "base", data_root))
+    trans = list(read_dataset("fewfc", "trans", data_root))
+    assert (len(base), sum(len(r["events"]) for r in base)) == (2732, 4682)
+    assert sum(len(e["arguments"]) for r in trans for e in r["events"]) == 2564
+    assert {e["type"] for r in trans for e in r["events"]} == {
+        "acquisition", "judgment", "contract signing", "guarantee", "bid win"}
+    event = base[0]["events"][0]
+    assert (event["type"], event["trigger"]["text"]) == ("pledge", "质押")
+    assert {"sub_org", "obj_org", "collateral"} <= {a["role"] for a in event["arguments"]}
+
+
+def test_smartdata_entities_events_and_leadership(data_root):
+    with pytest.warns(UserWarning, match=r"W250.*Skipped 123 annotation"):
+        records = list(read_dataset("smartdata_de", "train", data_root))
+    # SOURCE.md: 1,244 documents, 10,397 concept mentions of which 751 are triggers
+    assert len(records) == 1244
+    assert sum(len(r["entities"]) for r in records) == 10397 - 751
+    events = [e for r in records for e in r["events"]]
+    assert len(events) == 544 and {"traffic jam", "strike", "insolvency"} <= {
+        e["type"] for e in events}
+    relations = [rel for r in records for rel in r["relations"]]
+    assert len(relations) == 40 and {rel["label"] for rel in relations} == {"leader of"}
+    assert {rel["head"]["label"] for rel in relations} == {"person"}

@@ -200,3 +200,39 @@ def test_a_partial_run_of_other_settings_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"E466.*'limit': 10.*'limit': 20"):
         PartialPredictions(tmp_path, {"limit": 20}, step=2)
     assert len(PartialPredictions(tmp_path, {"limit": 10}, step=2).done()) == 2
+
+
+@pytest.mark.model
+def test_evaluate_chinese_in_a_chinese_pipeline(smollm2_dir, data_root, tmp_path):
+    """--lang zh: the blank pipeline splits Chinese into characters, so a mention inside
+    a run of characters can be an entity; the scores record the language."""
+    from spacy_knowcoder.corpora import label_file, read_dataset
+    from spacy_knowcoder.corpora.benchmark import write_benchmark
+
+    data = tmp_path / "weibo.jsonl"
+    write_benchmark(data, list(read_dataset("weibo_ner", "dev", data_root, limit=3)))
+    out = tmp_path / "zh"
+    result = invoke("evaluate", smollm2_dir, data, label_file("weibo_ner"), "--output", out,
+                    "--max-new-tokens", 24, "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["language"] == "zh" and scores["n_docs"] == 3
+    for line in (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines():
+        prediction = json.loads(line)
+        for e in prediction["entities"]:
+            assert prediction["text"][e["start"]:e["end"]] == e["text"]
+    bad = invoke("evaluate", smollm2_dir, data, label_file("weibo_ner"), "--output",
+                 tmp_path / "bad", "--lang", "qq")
+    assert bad.exit_code == 1 and "E472" in bad.output
+
+
+def test_a_pipeline_keeps_its_language(tmp_path):
+    import spacy
+
+    from spacy_knowcoder.corpora.benchmark import LabelSet
+    from spacy_knowcoder.evaluation.evaluate import load_pipeline
+
+    spacy.blank("de").to_disk(tmp_path / "pipeline")
+    with pytest.raises(ValueError, match=r"E471.*'de' pipeline.*'zh'"):
+        load_pipeline(str(tmp_path / "pipeline"), LabelSet(entity_labels={"person": "A human."}),
+                      ["ner"], lang="zh")

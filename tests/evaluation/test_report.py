@@ -58,3 +58,35 @@ def test_report_rejects_bad_scores_files(tmp_path):
     assert result.exit_code == 1 and "E463" in result.output
     result = runner.invoke(app, ["report", good, good, "-o", str(tmp_path / "r")])
     assert result.exit_code == 1 and "E465" in result.output
+
+
+def test_report_gives_means_per_language_seen_and_held_out(tmp_path):
+    def in_language(name, lang, f1):
+        return dict(scores(name, ["ner"], [f1]), language=lang)
+
+    after = [write(tmp_path / n / "scores.json", in_language(n, lang, f))
+             for n, lang, f in (("universal_ner_zh", "zh", 0.4), ("weibo_ner", "zh", 0.2),
+                                ("universal_ner_pt", "pt", 0.3), ("conll2002_nl", "nl", 0.1))]
+    before = [write(tmp_path / "base" / n / "scores.json", in_language(n, lang, 0.0))
+              for n, lang in (("universal_ner_zh", "zh"), ("weibo_ner", "zh"),
+                              ("universal_ner_pt", "pt"), ("conll2002_nl", "nl"))]
+    out = tmp_path / "report"
+    args = [*after, "--output", str(out)]
+    for path in before:
+        args += ["--baseline", path]
+    result = runner.invoke(app, ["report", *args])
+    assert result.exit_code == 0, result.output
+    languages = json.loads((out / "report.json").read_text())["languages"]
+    assert languages["per_language"]["zh"]["ner"] == pytest.approx(0.3)
+    assert languages["held_out_languages"] == ["nl", "pt"]
+    assert languages["seen"]["ner"] == pytest.approx(0.3)
+    assert languages["held_out"]["ner"] == pytest.approx(0.2)
+    md = (out / "report.md").read_text()
+    assert "| pt | yes | 0.0 → 30.0 |" in md and "| zh |  | 0.0 → 30.0 |" in md
+    assert (out / "languages.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_one_language_adds_no_language_table():
+    report = build_report([scores("a", ["ner"], [0.2]), scores("b", ["ner"], [0.4])])
+    assert "languages" not in report
+    assert report["datasets"][0]["language"] == "en"
