@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Dict, Iterator, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Tuple
 
 from ..errors import Errors
 from ..fileio import read_text
@@ -152,22 +152,27 @@ WEIBO_FORMAT = ColumnFormat(separator="\t", n_columns=2, joiner="", strip_token_
 WIKINEURAL_FORMAT = ColumnFormat(separator="\t", n_columns=3, token_column=1)
 
 
+def _in_language(language: str, note: str) -> Dict[str, Any]:
+    """The language of an entry, held out (and saying so) in a held-out language."""
+    held_out = language in HELD_OUT_LANGUAGES
+    return {"language": language, "held_out": held_out,
+            "note": note + (" (held-out language)" if held_out else "")}
+
+
 def _multilingual() -> Tuple[DatasetInfo, ...]:
     uner = tuple(_columns(
         f"universal_ner_{lang}", "universal_ner_ml",
         {split: f"UNER_{folder}/{code}-ud-{split}.iob2" for split in ("train", "dev")},
         UNER_FORMAT, labelmaps.UNIVERSAL_NER, f"github.com/UniversalNER/UNER_{folder}@{commit}",
-        "CC BY-SA 4.0", eval="dev", held_out=lang in HELD_OUT_LANGUAGES, language=lang,
-        labels="universal_ner", note="gold PER/LOC/ORG on a UD treebank"
-        + (" (held-out language)" if lang in HELD_OUT_LANGUAGES else ""))
+        "CC BY-SA 4.0", eval="dev", labels="universal_ner",
+        **_in_language(lang, "gold PER/LOC/ORG on a UD treebank"))
         for lang, folder, code, commit in _UNER)
     conll = tuple(_columns(
         f"conll2002_{lang}", "conll2002", {"train": f"{code}.train", "dev": f"{code}.testa"},
         CONLL2002_FORMAT, labelmaps.CONLL, "github.com/yuto16/conll@7664135d (official "
         "CoNLL-2002 files)", "research only, non-commercial (CoNLL-2002 terms)", eval="dev",
-        held_out=lang in HELD_OUT_LANGUAGES, language=lang, encoding="latin-1",
-        labels="conll2002", note="news; testa is the official dev set"
-        + (" (held-out language)" if lang in HELD_OUT_LANGUAGES else ""))
+        encoding="latin-1", labels="conll2002",
+        **_in_language(lang, "news; testa is the official dev set"))
         for lang, code in (("es", "esp"), ("nl", "ned")))
     wikineural = tuple(_columns(
         f"wikineural_{lang}", "wikineural", {"val": f"{lang}/val.conllu"}, WIKINEURAL_FORMAT,
@@ -179,9 +184,8 @@ def _multilingual() -> Tuple[DatasetInfo, ...]:
         f"relx_distant_{lang}", "relx_distant",
         {"all": f"Datasets/RELX-Distant/RELX_distant_{lang}.json"}, "relx", ("re",),
         "github.com/boun-tabi/RELX@8bb6109c", "MIT (Wikipedia text, Wikidata labels)", "all",
-        "all", held_out=lang in HELD_OUT_LANGUAGES, wikidata=True, label_map=labelmaps.RELX,
-        language=lang, labels="relx_distant", note="distant Wikidata relations, 120 sentences"
-        + (" (held-out language)" if lang in HELD_OUT_LANGUAGES else ""))
+        "all", wikidata=True, label_map=labelmaps.RELX, labels="relx_distant",
+        **_in_language(lang, "distant Wikidata relations, 120 sentences"))
         # The English file is left out: English relations come from FewRel,
         # Re-DocRED and REBEL, and the English profiles keep their data.
         for lang in ("de", "es", "fr", "tr"))
