@@ -11,6 +11,10 @@ and over the held-out languages (nl, pt, sv, tr), and ``languages.png``; the
 first model is the baseline of the others' reports. ``scores.json`` of each
 set holds its docs/s, which is the throughput per language.
 
+``--throughput-sets`` adds catalog datasets in other languages (German
+WikiNEuRal, say) for docs/s only: they may be training data, so their F1 is
+not a quality number and is not reported.
+
 Writes ``<out>/<model tag>/<dataset>/{predictions.jsonl,scores.json}``,
 ``<out>/<model tag>/report/`` and ``<out>/summary.md``.
 
@@ -18,6 +22,7 @@ Usage:
     OMP_NUM_THREADS=2 python benchmarks/multilingual_heldout.py --limit 100 \\
         --models knowcoder-smol training/multilingual/knowcoder-x-smol
     python benchmarks/multilingual_heldout.py --limit 5 --sets weibo_ner --models knowcoder-smol
+    python benchmarks/multilingual_heldout.py --sets re3d weibo_ner --throughput-sets wikineural_de
 """
 import argparse
 import json
@@ -36,8 +41,22 @@ def tag_of(model: str) -> str:
     return Path(model).name or model
 
 
+def catalog_entry(name: str, folder: Path, limit: int) -> Dict[str, Any]:
+    """A manifest-like entry for a catalog dataset's eval split, written as JSONL."""
+    sys.path.insert(0, str(REPO))
+    from spacy_knowcoder.corpora import get_dataset, label_file, read_dataset
+    from spacy_knowcoder.corpora.benchmark import write_benchmark
+
+    info = get_dataset(name)
+    path = folder / f"{name}.jsonl"
+    write_benchmark(path, read_dataset(name, info.eval_split, REPO.parent / "shared" / "data",
+                                       limit=limit))
+    return {"dataset": name, "file": str(path), "label_file": str(label_file(name)),
+            "language": info.language}
+
+
 def evaluate(model: str, entry: Dict[str, Any], folder: Path, args: argparse.Namespace) -> None:
-    data = MANIFEST.parent / entry["file"]
+    data = MANIFEST.parent / entry["file"]  # an absolute file stays as it is
     command = [sys.executable, "-m", "spacy_knowcoder.cli", "evaluate", model, str(data),
                entry["label_file"], "--output", str(folder / entry["dataset"]),
                "--name", entry["dataset"], "--limit", str(args.limit),
@@ -54,6 +73,17 @@ def report(folder: Path, sets: Sequence[str], baseline: Path = None) -> None:
     for name in sets if baseline else ():
         command += ["--baseline", str(baseline / name / "scores.json")]
     subprocess.run(command, check=True, cwd=REPO)
+
+
+def throughput(out: Path, tags: Sequence[str], sets: Sequence[Dict[str, Any]]) -> str:
+    lines = ["\n| docs/s only | language | " + " | ".join(tags) + " |",
+             "|---|---|" + "---:|" * len(tags)]
+    for entry in sets:
+        speeds = [json.loads((out / tag / entry["dataset"] / "scores.json").read_text())
+                  .get("docs_per_second") or 0.0 for tag in tags]
+        cells = [f"{speed:.2f}" for speed in speeds]
+        lines.append(f"| {entry['dataset']} | {entry['language']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def summary(out: Path, tags: Sequence[str], sets: Sequence[Dict[str, Any]]) -> str:
@@ -86,19 +116,26 @@ def main(argv: List[str] = None) -> None:
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-new-tokens", type=int, default=96)
+    parser.add_argument("--throughput-sets", nargs="*", default=[],
+                        help="Catalog datasets measured for docs/s only.")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     entries = json.loads(MANIFEST.read_text(encoding="utf-8"))
     chosen = [e for e in entries if (e["dataset"] in args.sets if args.sets
                                      else e["language"] != "en")]
+    (args.out / "throughput").mkdir(parents=True, exist_ok=True)
+    speed_only = [catalog_entry(name, args.out / "throughput", args.limit)
+                  for name in args.throughput_sets]
     tags = [tag_of(model) for model in args.models]
     for model, tag in zip(args.models, tags):
-        for entry in chosen:
+        for entry in chosen + speed_only:
             evaluate(model, entry, args.out / tag, args)
     names = [e["dataset"] for e in chosen]
     for i, tag in enumerate(tags):
         report(args.out / tag, names, args.out / tags[0] if i else None)
     text = summary(args.out, tags, chosen)
+    if speed_only:
+        text += throughput(args.out, tags, speed_only)
     (args.out / "summary.md").write_text(text, encoding="utf-8")
     print(text)
 
