@@ -69,6 +69,22 @@ def shipped_home(smollm2_dir: Path, tmp_path_factory):
         yield home
 
 
+@pytest.fixture(scope="module")
+def shipped_home_gemma(gemma3_dir: Path, tmp_path_factory):
+    """A user cache (``KNOWCODER_HOME``) holding the prepared Gemma 3 270M base, as
+    after a first load of a shipped Gemma adapter (``knowcoder-x-smol``)."""
+    from spacy_knowcoder.generation.embedded import GEMMA3
+    from spacy_knowcoder.generation.shipped import HOME_ENV
+
+    home = tmp_path_factory.mktemp("home-gemma")
+    target = home / "models" / GEMMA3.base_id
+    target.parent.mkdir(parents=True)
+    target.symlink_to(gemma3_dir.resolve(), target_is_directory=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(HOME_ENV, str(home))
+        yield home
+
+
 @pytest.fixture(scope="session")
 def gemma3_dir() -> Path:
     """Gemma 3 270M (base), prepared by the real `knowcoder prepare-model` code.

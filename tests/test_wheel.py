@@ -22,8 +22,8 @@ def test_the_wheel_installs_one_top_level_package(wheel_files):
     assert {name.split("/")[0] for name in names if "dist-info" not in name} == \
         {"spacy_knowcoder"}  # no global 'training' package to clash with users' code
     assert "spacy_knowcoder/training/data/build.py" in names
-    for profile in ("default.cfg", "long.cfg", "gpu.cfg", "deepspeed/zero1.json",
-                    "models/Llama-2-7b-hf.json"):
+    for profile in ("default.cfg", "long.cfg", "gpu.cfg", "multilingual.cfg",
+                    "deepspeed/zero1.json", "models/Llama-2-7b-hf.json"):
         assert f"spacy_knowcoder/training/configs/{profile}" in names
     assert "spacy_knowcoder/corpora/labels/pile_ner_types.json" in names
 
