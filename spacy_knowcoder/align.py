@@ -131,10 +131,12 @@ def _typo_fold(char: str) -> str:
 
 def _unicode_fold(char: str) -> str:
     """NFKD without marks and format characters, then typographic folding."""
-    if unicodedata.category(char) == "Cf":
+    if unicodedata.category(char) == "Cf" or unicodedata.combining(char):
         return ""
     kept = "".join(c for c in unicodedata.normalize("NFKD", char)
                    if not unicodedata.combining(c))
+    if not kept.strip() and not char.isspace():  # a spacing mark such as '¯' stays itself
+        return _typo_fold(char)
     return "".join(_typo_fold(c) for c in kept)
 
 
@@ -169,6 +171,7 @@ class _NormalizedText:
         pieces: List[str] = []
         origin: List[int] = []
         starts_piece: List[bool] = []
+        dropped: Set[int] = set()  # characters this level folds to nothing
         in_space = False
         for i, char in enumerate(text):
             if level.collapse_space and char.isspace():
@@ -180,30 +183,35 @@ class _NormalizedText:
                 in_space = False
                 piece = level.transform(char)
             pieces.append(piece)
+            if not piece:
+                dropped.add(i)
             origin.extend([i] * len(piece))
             starts_piece.extend([True] + [False] * (len(piece) - 1))
         self.text = "".join(pieces)
         self._original = text
+        self._dropped = dropped
         self._origin = origin
         self._starts_piece = starts_piece + [True]
 
     def to_original(self, start: int, end: int) -> Optional[CharSpan]:
         """Map a match in the normalised text back; None if it cuts a character.
 
-        The end moves past combining marks that folded to nothing, so a match
-        keeps the accent of its last letter.
+        The end moves past combining marks that this level folded to nothing, so
+        a match keeps the accent of its last letter (at the other levels a mark
+        is matched like any character).
         """
         if not (self._starts_piece[start] and self._starts_piece[end]):
             return None
         stop = self._origin[end - 1] + 1
-        while stop < len(self._original) and unicodedata.combining(self._original[stop]):
+        while stop in self._dropped and unicodedata.combining(self._original[stop]):
             stop += 1
         return CharSpan(self._origin[start], stop)
 
 
 def _normalize_mention(mention: str, level: _Level) -> str:
     if level.collapse_space:
-        return " ".join("".join(level.transform(c) for c in part) for part in mention.split())
+        parts = ("".join(level.transform(c) for c in part) for part in mention.split())
+        return " ".join(part for part in parts if part)  # a part of marks folds to nothing
     return "".join(level.transform(c) for c in mention.strip())
 
 

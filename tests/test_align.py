@@ -409,3 +409,12 @@ def test_many_mentions_in_long_text(nlp):
             assert doc.char_span(span.start, span.end) is not None
     assert found > 100
     assert index.find_pair("a", "the") is not None
+
+
+def test_a_substring_that_ends_before_a_combining_mark_is_found_where_it_is():
+    """The unicode level keeps a letter's marks; the exact level must not add them
+    (found by hypothesis in CI: ".  e" in ".  e\\u0301")."""
+    text = "                      .  e\u0301"
+    assert MentionIndex(text).find_all(text[22:26]) == [CharSpan(22, 26)]
+    assert MentionIndex("Jose\u0301 Martí").find("José") == CharSpan(0, 5)
+    assert MentionIndex(" ").find_all("\u00af") == []  # NFKD: space + macron
