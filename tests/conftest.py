@@ -52,21 +52,27 @@ def smollm2_dir(request: pytest.FixtureRequest) -> Path:
     return path
 
 
+def _user_cache(base_id: str, base_dir: Path, folder: Path):
+    """Set ``KNOWCODER_HOME`` to ``folder``, holding ``base_dir`` as the prepared
+    base ``base_id`` (linked), for the duration of the generator."""
+    from spacy_knowcoder.generation.shipped import HOME_ENV
+
+    target = folder / "models" / base_id
+    target.parent.mkdir(parents=True)
+    target.symlink_to(base_dir.resolve(), target_is_directory=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(HOME_ENV, str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="module")
 def shipped_home(smollm2_dir: Path, tmp_path_factory):
     """A user cache (``KNOWCODER_HOME``) holding this session's prepared base, as after
     a first load of the shipped default; set for the module's tests (and their
     subprocesses), then restored."""
     from spacy_knowcoder.generation import smollm2
-    from spacy_knowcoder.generation.shipped import HOME_ENV
 
-    home = tmp_path_factory.mktemp("home")
-    target = home / "models" / smollm2.BASE_ID
-    target.parent.mkdir(parents=True)
-    target.symlink_to(smollm2_dir.resolve(), target_is_directory=True)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(HOME_ENV, str(home))
-        yield home
+    yield from _user_cache(smollm2.BASE_ID, smollm2_dir, tmp_path_factory.mktemp("home"))
 
 
 @pytest.fixture(scope="module")
@@ -74,15 +80,8 @@ def shipped_home_gemma(gemma3_dir: Path, tmp_path_factory):
     """A user cache (``KNOWCODER_HOME``) holding the prepared Gemma 3 270M base, as
     after a first load of a shipped Gemma adapter (``knowcoder-x-smol``)."""
     from spacy_knowcoder.generation.embedded import GEMMA3
-    from spacy_knowcoder.generation.shipped import HOME_ENV
 
-    home = tmp_path_factory.mktemp("home-gemma")
-    target = home / "models" / GEMMA3.base_id
-    target.parent.mkdir(parents=True)
-    target.symlink_to(gemma3_dir.resolve(), target_is_directory=True)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(HOME_ENV, str(home))
-        yield home
+    yield from _user_cache(GEMMA3.base_id, gemma3_dir, tmp_path_factory.mktemp("home-gemma"))
 
 
 @pytest.fixture(scope="session")
