@@ -283,3 +283,29 @@ def test_empty_prompt_generates(hf_generator: HFGenerator) -> None:
     )
     assert hf_generator.count_tokens("") == 0
     assert len(free.generate([""])) == 1
+
+
+def test_the_head_reads_a_contiguous_copy_with_the_same_logits(hf_generator: HFGenerator) -> None:
+    """``contiguous_head_input`` (hooked in by every generator): the head gets a
+    contiguous tensor when the model keeps the last of several positions, and the
+    logits match those of the whole sequence; a second call adds no hook."""
+    import torch
+
+    from spacy_knowcoder.generation.hf import contiguous_head_input
+
+    model = hf_generator.model
+    head = model.get_output_embeddings()
+    hooks = len(head._forward_pre_hooks)
+    contiguous_head_input(model)
+    assert len(head._forward_pre_hooks) == hooks >= 1
+    seen = []
+    probe = head.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    ids = torch.tensor([[1, 2, 3, 4], [5, 6, 7, 8]])
+    try:
+        with torch.inference_mode():
+            kept = model(input_ids=ids, logits_to_keep=1).logits[:, -1]
+            full = model(input_ids=ids).logits[:, -1]
+    finally:
+        probe.remove()
+    assert seen[0].is_contiguous() and seen[0].shape[1] == 1
+    assert torch.allclose(kept, full, atol=1e-4, rtol=1e-4)
