@@ -69,6 +69,11 @@ def evaluate_cli(
                                        "spaCy code such as zh or de) for a model name or "
                                        "directory: the blank pipeline that tokenizes them "
                                        "(default: en)."),
+    close_penalty: Optional[float] = typer.Option(None, "--close-penalty", min=0.0,
+                                                  help="Under constraints, the log-"
+                                                  "probability margin by which ending "
+                                                  "the results list must beat going on "
+                                                  "(0: greedy; more: more recall)."),
 ) -> None:
     """Predict a benchmark dataset and score the predictions."""
     from ..evaluation.evaluate import PREDICTIONS, SCORES, evaluate_dataset
@@ -78,7 +83,8 @@ def evaluate_cli(
                                   batch_size=batch_size, max_new_tokens=max_new_tokens,
                                   name=name, settings=_settings(
                                       typing=typing, threshold=threshold,
-                                      selection=_split_selection(split)), lang=lang)
+                                      selection=_split_selection(split),
+                                      close_penalty=close_penalty), lang=lang)
     except _FAILURES as err:
         msg.fail(str(err), exits=1)
     print_scores(scores)

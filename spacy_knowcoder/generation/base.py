@@ -12,7 +12,7 @@ Example:
     True
 """
 from dataclasses import dataclass
-from typing import Any, List, Protocol, Sequence, Tuple, runtime_checkable
+from typing import Any, List, Optional, Protocol, Sequence, Tuple, runtime_checkable
 
 from ..errors import Errors
 from ..answer import find_list_end
@@ -71,6 +71,12 @@ class GenerationSettings:
         when an item repeats a mention more often than the text has it, or a
         relation a second time: such items are dropped anyway, and a model that
         loops would otherwise decode until ``max_new_tokens``.
+    close_penalty (Optional[float]): Under constraints, how much more likely (as
+        a log-probability margin, in nats) ending the results list must be than
+        going on with the best other valid token before the decoder ends it.
+        0 is plain greedy decoding; larger values trade precision for recall
+        with models that close their lists too early. None (default): the value
+        a shipped model recommends (``models.recommended_setting``), else 0.
 
     Example:
         >>> GenerationSettings(max_new_tokens=64, batch_size=4).batch_size
@@ -86,6 +92,7 @@ class GenerationSettings:
     prefix_cache_size: int = 4
     constrained: bool = True
     stop_repeats: bool = True
+    close_penalty: Optional[float] = None
 
     def __post_init__(self) -> None:
         _check_positive_int("max_new_tokens", self.max_new_tokens)
@@ -105,6 +112,12 @@ class GenerationSettings:
                 )
             )
         _check_positive_int("prefix_cache_size", self.prefix_cache_size)
+        penalty = self.close_penalty
+        if penalty is not None and (isinstance(penalty, bool)
+                                    or not isinstance(penalty, (int, float))
+                                    or not 0 <= penalty < float("inf")):
+            raise ValueError(Errors.E104.format(
+                name="close_penalty", expected="a finite number >= 0", value=penalty))
         for name in ("stop_at_list_end", "prefix_cache", "constrained", "stop_repeats"):
             value = getattr(self, name)
             if not isinstance(value, bool):

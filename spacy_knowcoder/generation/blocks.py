@@ -45,7 +45,7 @@ OPENAI_MODEL = "spacy_knowcoder.OpenAIModel.v1"
 #: Generation settings each block takes (and the component's flat keys before
 #: the model became a block; ``as_model_block`` translates those).
 HF_SETTINGS = ("max_new_tokens", "batch_size", "device", "dtype", "constrained",
-               "stop_repeats", "prefix_cache")
+               "stop_repeats", "prefix_cache", "close_penalty")
 OPENAI_SETTINGS = ("max_new_tokens", "batch_size")
 _SHARED: Dict[Tuple[Any, ...], Generator] = {}
 
@@ -152,6 +152,7 @@ def make_hf_model_block(
     stop_repeats: bool = True,
     prefix_cache: bool = True,
     context_length: Optional[int] = None,
+    close_penalty: Optional[float] = None,
 ) -> KnowCoderModel:
     """A model run in this process with transformers.
 
@@ -168,11 +169,15 @@ def make_hf_model_block(
         more often than the text allows.
     prefix_cache (bool): Compute the schema prefix's KV cache once (lossless).
     context_length (Optional[int]): spacy-llm only: the prompt budget for sharding.
+    close_penalty (Optional[float]): Under constraints, the log-probability margin
+        by which ending the results list must beat going on (0: greedy; more:
+        more recall); null: what the shipped model recommends, else 0.
     RETURNS (KnowCoderModel): The block.
     """
     settings = GenerationSettings(max_new_tokens=max_new_tokens, batch_size=batch_size,
                                   device=device, dtype=dtype, constrained=constrained,
-                                  stop_repeats=stop_repeats, prefix_cache=prefix_cache)
+                                  stop_repeats=stop_repeats, prefix_cache=prefix_cache,
+                                  close_penalty=close_penalty)
     return KnowCoderModel(name, settings, backend="hf", context_length=context_length)
 
 

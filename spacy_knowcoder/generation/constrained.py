@@ -485,7 +485,7 @@ class TokenChooser:
         if found is not None:
             return found
         self.fallbacks += 1
-        found = self._try(grammar, state, _top_ids(scores, self.top_k))
+        found = self._try(grammar, state, top_ids(scores, self.top_k))
         if found is not None:
             return found
         candidates = [t for b in grammar.allowed_bytes(state) for t in self.first_byte.get(b, ())]
@@ -506,7 +506,7 @@ class TokenChooser:
         return None
 
 
-def _top_ids(scores: Any, k: int) -> List[int]:
+def top_ids(scores: Any, k: int) -> List[int]:
     """The ids of the ``k`` best scores, best first (torch tensor or sequence)."""
     if hasattr(scores, "topk"):
         return scores.topk(min(k, scores.shape[-1])).indices.tolist()

@@ -27,8 +27,12 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 from ..answer import EMPTY_RESULTS  # what a row that ran out before any item returns
 from .base import truncate_completion
-from .constrained import CLOSE_ITEMS, ResultsGrammar, TokenChooser
+from .constrained import CLOSE_ITEMS, ResultsGrammar, TokenChooser, top_ids
 from .continuations import fork_cache
+
+#: Bytes one of which a token that ends the list must hold: an item's ``)``, or
+#: the ``\n`` / ``]`` of the closing.
+_ENDS = b")]\n"
 
 
 @dataclass
@@ -55,6 +59,7 @@ class Row:
     done: bool = False
     cut_off: bool = False
     stopped_repeat: bool = False
+    penalized_at: Optional[int] = None
     text: str = ""
 
 
@@ -69,17 +74,23 @@ class GreedyDecoder:
         when that item repeats a mention more often than the text has it
         (``ResultsGrammar.repeats_beyond_text``): the loop a small model falls
         into, which would run to the token budget and be dropped by alignment.
+    close_penalty (float): Constrained rows only: the log-probability margin by
+        which ending the list at an item boundary must beat the best way to go
+        on (``close_penalty`` below). 0 is plain greedy decoding.
     """
 
     def __init__(self, model: Any, tokenizer: Any, stop_at_list_end: bool = True,
-                 chooser: Optional[TokenChooser] = None, stop_repeats: bool = True) -> None:
+                 chooser: Optional[TokenChooser] = None, stop_repeats: bool = True,
+                 close_penalty: float = 0.0) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.stop_at_list_end = stop_at_list_end
         self.stop_repeats = stop_repeats
-        #: Totals over every run: new tokens decoded, and constrained rows closed
-        #: early because an item repeated beyond the text (``stop_repeats``).
-        self.stats = {"new_tokens": 0, "repeat_stops": 0}
+        self.close_penalty = close_penalty
+        #: Totals over every run: new tokens decoded, constrained rows closed
+        #: early because an item repeated beyond the text (``stop_repeats``), and
+        #: list ends the close penalty turned into one more item.
+        self.stats = {"new_tokens": 0, "repeat_stops": 0, "close_overrides": 0}
         self.chooser = chooser
         self.eos_ids = _eos_ids(model, tokenizer)
         self.cache_keyword = cache_keyword(model)
@@ -189,6 +200,8 @@ class GreedyDecoder:
             return
         assert self.chooser is not None
         token, _ = self.chooser.choose(row.grammar, row.state, scores, preferred=best)
+        if self.close_penalty > 0:
+            token = self._penalize_close(row, scores, token)
         self._accept(row, [token])
         row.pending = [token]
         if not row.done:
@@ -235,6 +248,62 @@ class GreedyDecoder:
         row.out.extend(data)
         row.new_ids.extend(tokens)
         row.done = row.grammar.is_done(state)
+
+    def _penalize_close(self, row: Row, scores: Any, token: int) -> int:
+        """The token to take when ``token`` would end the list: the best one that
+        goes on with another item at the same boundary instead, if its score is
+        within ``close_penalty`` of ``token``'s.
+
+        Each item boundary is weighed once: a token that ends right at it
+        (``")``, which the tokenizers write before a closing ``\\n]``, against
+        ``"),``), or the ``\\n`` or ``]`` that closes the list there. Only tokens
+        that pass the same boundary are alternatives, so the items written so far
+        stay as they are: the penalty adds items, it never changes one.
+        """
+        boundary, ends = self._ending(row, token)
+        if not ends or boundary == row.penalized_at:
+            return token
+        row.penalized_at = boundary
+        assert row.grammar is not None and self.chooser is not None
+        limit = float(scores[token]) - self.close_penalty
+        for other in top_ids(scores, self.chooser.top_k):
+            if float(scores[other]) < limit:
+                break
+            data = self.chooser.token_bytes[other]
+            if other == token or not data or row.grammar.advance(row.state, data) is None:
+                continue
+            if self._ending(row, other) == (boundary, False):
+                self.stats["close_overrides"] += 1
+                return other
+        return token
+
+    def _ending(self, row: Row, token: int) -> Tuple[Optional[int], bool]:
+        """Where ``token`` meets an item boundary, and whether it ends the list there.
+
+        RETURNS (Tuple[Optional[int], bool]): The output offset of the last item
+            boundary the token reaches (the row's own, when it stands at one; None
+            if none), and True when the token closes the list, or ends right at a
+            boundary after an item (``")``), where going on needs the comma.
+        """
+        assert row.grammar is not None and self.chooser is not None
+        grammar = row.grammar
+        here = len(row.out) if grammar.checkpoint(row.state) is not None else None
+        data = self.chooser.token_bytes[token] or b""
+        if not any(byte in data for byte in _ENDS):  # nothing that ends an item or the list
+            return here, False
+        state, last = grammar.scan(row.state, data)
+        if state is None:
+            return None, False
+        if last is None:
+            if here is None:
+                return None, False
+            boundary = here
+        else:
+            boundary = len(row.out) + last[0]
+            if last[0] == len(data) and last[1] == CLOSE_ITEMS:
+                return boundary, True
+        rest = grammar.advance(state, grammar.forced(state))
+        return boundary, grammar.is_done(state) or (rest is not None and grammar.is_done(rest))
 
     def _repeats(self, row: Row, end: int, data: bytes, closing: bytes) -> bool:
         """Whether the item that ends at ``end`` repeats beyond the text."""

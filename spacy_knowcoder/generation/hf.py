@@ -71,7 +71,7 @@ class HFGenerator:
     ) -> None:
         settings = settings if settings is not None else GenerationSettings()
         lm, tokenizer = load_model_and_tokenizer(model, settings.device, settings.dtype)
-        self._setup(lm, tokenizer, settings, str(model))
+        self._setup(lm, tokenizer, with_recommended(settings, model), str(model))
 
     @classmethod
     def from_pretrained(
@@ -129,7 +129,8 @@ class HFGenerator:
             bos_token_id=tokenizer.bos_token_id,
         )
         self.decoder = GreedyDecoder(model, tokenizer, settings.stop_at_list_end,
-                                     stop_repeats=settings.stop_repeats)
+                                     stop_repeats=settings.stop_repeats,
+                                     close_penalty=settings.close_penalty or 0.0)
         self.continuation_scorer = ContinuationScorer(model, self.decoder.cache_keyword,
                                                       self.decoder.pad_id)
         self.prefix_cache = PrefixCache(settings.prefix_cache_size)
@@ -352,6 +353,24 @@ class HFGenerator:
 
     def __repr__(self) -> str:
         return f"HFGenerator({self.name!r}, {self.settings!r})"
+
+
+def with_recommended(settings: GenerationSettings, model: Any) -> GenerationSettings:
+    """``settings`` with each setting left unset (None) taken from what the model
+    recommends (a shipped model's metadata), else its plain default.
+
+    Example:
+        >>> with_recommended(GenerationSettings(), "models/smollm2-135m").close_penalty
+        0.0
+    """
+    from dataclasses import replace
+
+    from ..models import recommended_setting
+
+    if settings.close_penalty is not None:
+        return settings
+    return replace(settings, close_penalty=float(
+        recommended_setting(str(model), "close_penalty", 0.0)))
 
 
 def contiguous_head_input(model: Any) -> None:

@@ -12,6 +12,13 @@ This module only reads and writes those folders; loading (preparing the base,
 applying and merging the adapter) is in ``spacy_knowcoder.generation.shipped``.
 The component uses ``DEFAULT_MODEL`` when its ``model`` setting is None.
 
+A model may also recommend inference settings (``inference`` in its metadata,
+e.g. ``{"close_penalty": 1.5}``, with how each was chosen under
+``inference_chosen``): a generation setting left unset (None) takes the
+recommended value (``recommended_setting``). ``record_inference_setting`` writes
+one; shipping a new adapter (``write_metadata``) starts without any, since a
+value chosen for other weights says nothing about these.
+
 Set ``KNOWCODER_SHIPPED_MODELS`` to another folder to use other shipped models
 (tests do; so can a site that keeps its adapters elsewhere).
 
@@ -42,6 +49,8 @@ ROOT_ENV = "KNOWCODER_SHIPPED_MODELS"
 ADAPTER_CONFIG = "adapter_config.json"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
 _REQUIRED = ("name", "base", "base_fingerprint")
+#: Generation settings a shipped model may recommend.
+INFERENCE_SETTINGS = ("close_penalty",)
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ class ShippedModel:
     training (Dict[str, Any]): A short training summary (data, steps, scores).
     adapter_sha256 (Optional[str]): The sha256 of the adapter weights, checked
         on load when recorded.
+    inference (Dict[str, Any]): Recommended inference settings (``INFERENCE_SETTINGS``).
     """
 
     name: str
@@ -68,6 +78,7 @@ class ShippedModel:
     dtype: str = "float32"
     training: Dict[str, Any] = field(default_factory=dict)
     adapter_sha256: Optional[str] = None
+    inference: Dict[str, Any] = field(default_factory=dict)
 
     @property
     def has_adapter(self) -> bool:
@@ -166,7 +177,10 @@ def get_shipped_model(name: str, root: Optional[Path] = None) -> ShippedModel:
                         base_source=data.get("base_source"),
                         dtype=str(data.get("dtype", "float32")),
                         training=dict(data.get("training") or {}),
-                        adapter_sha256=data.get("adapter_sha256"))
+                        adapter_sha256=data.get("adapter_sha256"),
+                        inference={key: value for key, value in
+                                   dict(data.get("inference") or {}).items()
+                                   if key in INFERENCE_SETTINGS})
 
 
 def write_metadata(folder: Union[str, Path], *, base: str, base_fingerprint: str,
@@ -207,3 +221,50 @@ def write_metadata(folder: Union[str, Path], *, base: str, base_fingerprint: str
     path = folder / METADATA
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf8")
     return path
+
+
+def recommended_setting(model: Any, key: str, default: Any) -> Any:
+    """The value a shipped model recommends for a generation setting, else ``default``.
+
+    model (Any): A ``model`` setting: a shipped model's name, or anything else
+        (a directory, hub id, file, URL), which recommends nothing.
+    key (str): One of ``INFERENCE_SETTINGS``.
+    default (Any): The value when the model recommends none.
+    RETURNS (Any): The recommended value or ``default``.
+
+    Example:
+        >>> recommended_setting("models/smollm2-135m", "close_penalty", 0.0)
+        0.0
+    """
+    if not is_shipped_name(model):
+        return default
+    return get_shipped_model(model).inference.get(key, default)
+
+
+def record_inference_setting(name: str, key: str, value: Any, chosen: Dict[str, Any],
+                             root: Optional[Path] = None) -> Path:
+    """Record a recommended inference setting in a shipped model's metadata.
+
+    name (str): The shipped model.
+    key (str): One of ``INFERENCE_SETTINGS``.
+    value (Any): The recommended value (JSON-able).
+    chosen (Dict[str, Any]): How it was chosen (command, data, scores), kept
+        under ``inference_chosen``.
+    RETURNS (Path): The metadata file.
+    RAISES: ValueError (E104) for a key that is not an inference setting.
+
+    Example:
+        >>> record_inference_setting("knowcoder-smol", "close_penalty", 1.5,
+        ...                          {"on": "dev"})  # doctest: +SKIP
+    """
+    if key not in INFERENCE_SETTINGS:
+        raise ValueError(Errors.E104.format(name="inference setting",
+                                            expected=", ".join(INFERENCE_SETTINGS), value=key))
+    get_shipped_model(name, root)  # E112 for a folder without valid metadata
+    path = (shipped_root() if root is None else root) / name / METADATA
+    data = json.loads(path.read_text(encoding="utf8"))
+    data.setdefault("inference", {})[key] = value
+    data.setdefault("inference_chosen", {})[key] = chosen
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf8")
+    return path
+

@@ -112,3 +112,27 @@ def test_built_wheel_contains_the_shipped_models(wheel_files) -> None:
     folder = Path(models.__file__).parent / DEFAULT_MODEL
     expected = {f"spacy_knowcoder/models/{DEFAULT_MODEL}/{p.name}" for p in folder.iterdir()}
     assert expected and expected <= names
+
+
+def test_a_recorded_inference_setting_is_what_an_unset_setting_takes(tmp_path, monkeypatch):
+    """``record_inference_setting`` writes ``inference`` (and how it was chosen); a
+    generation setting left unset takes it for that shipped model only; shipping
+    new weights (``write_metadata``) starts without it."""
+    from spacy_knowcoder.generation import GenerationSettings
+    from spacy_knowcoder.generation.hf import with_recommended
+    from spacy_knowcoder.models import record_inference_setting, recommended_setting
+
+    monkeypatch.setenv(ROOT_ENV, str(tmp_path))
+    write_metadata(tmp_path / "mine", base="smollm2-135m", base_fingerprint="f" * 64)
+    assert recommended_setting("mine", "close_penalty", 0.0) == 0.0
+    record_inference_setting("mine", "close_penalty", 1.5, {"on": "dev", "mean_f": 31.3})
+    assert get_shipped_model("mine").inference == {"close_penalty": 1.5}
+    assert recommended_setting("mine", "close_penalty", 0.0) == 1.5
+    assert recommended_setting("models/smollm2-135m", "close_penalty", 0.0) == 0.0
+    assert with_recommended(GenerationSettings(), "mine").close_penalty == 1.5
+    assert with_recommended(GenerationSettings(close_penalty=0.0), "mine").close_penalty == 0.0
+    assert with_recommended(GenerationSettings(), "models/x").close_penalty == 0.0
+    with pytest.raises(ValueError, match="E104"):
+        record_inference_setting("mine", "batch_size", 4, {})
+    write_metadata(tmp_path / "mine", base="smollm2-135m", base_fingerprint="f" * 64)
+    assert get_shipped_model("mine").inference == {}

@@ -240,3 +240,45 @@ def test_held_out_event_ontology_is_not_in_the_training_data(data_root, tmp_path
     assert len(fingerprints) > 40
     found = sorted(label for label, key in fingerprints.items() if key in texts)
     assert not found, f"{len(found)} KAIROS (WikiEvents) event classes in training: {found[:5]}"
+
+
+# --- development sets: tuning data that is neither trained on nor held out ------
+
+
+def test_dev_sets_are_untrained_splits_of_training_sets(built):
+    """``dev/`` (where inference settings such as ``close_penalty`` are chosen)
+    holds only the evaluation split of a set the build trains on, a split the
+    build does not train on, and never a held-out set."""
+    from training.data.build import dev_sources, training_splits
+
+    manifest = json.loads((built / "dev" / "manifest.json").read_text(encoding="utf-8"))
+    names = [m["dataset"] for m in manifest]
+    assert names == dev_sources(ASKED) and names, names
+    assert not set(names) & set(EXPECTED_HELD_OUT)
+    trained = {r["dataset"] for r in _rows(built / "sft.jsonl")}
+    for entry in manifest:
+        assert entry["dataset"] in trained
+        assert entry["split"] not in training_splits(entry["dataset"], ASKED)
+    for config in ("long.cfg", "multilingual.cfg"):
+        from training.config import load_config
+
+        cfg = load_config(REPO / "training" / "configs" / config)
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.data.items()}
+        settings = DataSettings(**values)
+        for name in dev_sources(settings):
+            assert name not in EXPECTED_HELD_OUT
+            assert CATALOG[name].eval_split not in training_splits(name, settings)
+
+
+def test_no_dev_sentence_occurs_in_training_text(built):
+    """The dev records' texts are not in any SFT sample: tuning on them is tuning on
+    unseen data."""
+    sft, _ = _documents(built)
+    index = _training_texts(sft, [])
+    dev = {}
+    for entry in json.loads((built / "dev" / "manifest.json").read_text(encoding="utf-8")):
+        dev[entry["dataset"]] = [(entry["split"], r["text"])
+                                 for r in _rows(built / "dev" / entry["file"])]
+    assert sum(len(texts) for texts in dev.values()) >= 10
+    hits = _leaks(index, dev)
+    assert not hits, _describe(hits)

@@ -8,6 +8,9 @@ Output folder::
     pretrain.stats.json
     heldout/<name>.jsonl benchmark records (DESIGN §5) of each held-out dataset
     heldout/manifest.json  dataset, split, file, label file and tasks of each
+    dev/<name>.jsonl     development records: the evaluation split of each
+                         training dataset that no sample was drawn from
+    dev/manifest.json    the same fields as heldout/manifest.json
     settings.json        the DataSettings used
 
 Everything depends only on the settings (seed included) and the raw data:
@@ -51,6 +54,7 @@ class BuildResult:
     sft_path: Path
     pretrain_path: Path
     heldout_manifest: Path
+    dev_manifest: Path
     sft_count: int
     pretrain_count: int
 
@@ -82,8 +86,9 @@ def build_training_data(settings: DataSettings, data_root: "str | Path",
     write_jsonl(out / "pretrain.jsonl", pretrain)
     write_json(out / "pretrain.stats.json", pretrain_stats(pretrain))
     manifest = write_heldout(settings, data_root, out / "heldout", labels_dir)
+    dev = write_dev(settings, data_root, out / "dev", labels_dir)
     write_json(out / "settings.json", asdict(settings))
-    return BuildResult(out / "sft.jsonl", out / "pretrain.jsonl", manifest, len(sft),
+    return BuildResult(out / "sft.jsonl", out / "pretrain.jsonl", manifest, dev, len(sft),
                        len(pretrain))
 
 
@@ -261,14 +266,41 @@ def wikidata_schema(settings: DataSettings, labels_dir: Optional[Path] = None) -
 def write_heldout(settings: DataSettings, data_root: "str | Path", folder: Path,
                   labels_dir: Optional[Path] = None) -> Path:
     """Benchmark JSONL of each held-out dataset's eval split, plus a manifest."""
+    names = [n for n in settings.held_out if get_dataset(n).language in settings.languages]
+    return _write_eval_sets(names, settings.eval_limit, data_root, folder, labels_dir)
+
+
+def dev_sources(settings: DataSettings) -> List[str]:
+    """The training datasets with an evaluation split that trains nothing.
+
+    These are the development sets: in-domain data the model never saw, on which
+    inference settings (a threshold, ``close_penalty``) may be tuned, since the
+    held-out sets may not be.
+
+    Example:
+        >>> "multiconer2_en" in dev_sources(DataSettings(train_splits="all"))
+        True
+        >>> "wikigold" in dev_sources(DataSettings(train_splits="all"))  # one split, trained
+        False
+    """
+    return [name for name in sft_sources(settings)
+            if get_dataset(name).eval_split not in training_splits(name, settings)]
+
+
+def write_dev(settings: DataSettings, data_root: "str | Path", folder: Path,
+              labels_dir: Optional[Path] = None) -> Path:
+    """Benchmark JSONL of each development set (``dev_sources``), plus a manifest."""
+    names = dev_sources(settings) if settings.dev_limit else []
+    return _write_eval_sets(names, settings.dev_limit, data_root, folder, labels_dir)
+
+
+def _write_eval_sets(names: List[str], limit: int, data_root: "str | Path", folder: Path,
+                     labels_dir: Optional[Path]) -> Path:
     entries = []
-    for name in settings.held_out:
+    for name in names:
         info = get_dataset(name)
-        if info.language not in settings.languages:
-            continue
-        limit = settings.eval_limit or None
         count = write_jsonl(folder / f"{name}.jsonl",
-                            read_dataset(name, info.eval_split, data_root, limit=limit))
+                            read_dataset(name, info.eval_split, data_root, limit=limit or None))
         entries.append({"dataset": name, "split": info.eval_split, "records": count,
                         "file": f"{name}.jsonl", "tasks": list(info.tasks),
                         "language": info.language,

@@ -83,6 +83,9 @@ class DataSettings:
     classes_per_definition (int): Classes rendered per definition document.
     quoting (str): Sentence quoting of the prompts ("python" or "reference").
     eval_limit (int): Records per held-out dataset written for evaluation; 0 = all.
+    dev_limit (int): Records per development set (``dev/``: the evaluation split
+        of each training dataset that the profile does not train on), for tuning
+        inference settings without touching the held-out sets; 0 = none written.
     """
 
     seed: int = 0
@@ -114,6 +117,7 @@ class DataSettings:
     classes_per_definition: int = 3
     quoting: str = "python"
     eval_limit: int = 100
+    dev_limit: int = 50
 
     def __post_init__(self) -> None:
         for f in fields(self):
