@@ -379,9 +379,9 @@ def contiguous_head_input(model: Any) -> None:
     Decoding keeps only the last position of each row (``logits_to_keep=1``): a
     strided view of the hidden states whenever a row feeds several tokens at once
     (its prompt suffix, text the grammar forces). torch's CPU linear takes a slow
-    path for such a view in bfloat16: 7.1 s against 30 ms for Gemma 3's
-    262k-token head on 8 rows, 466 ms against 5.6 ms for SmolLM2's
-    (``benchmarks/strided_head.py``). Copying the rows x hidden slice first costs
+    path for such a view in bfloat16: 7,261 against 28 ms for Gemma 3's
+    262k-token head on 8 rows, 421 against 6.5 ms for SmolLM2's
+    (``benchmarks/strided_head.py``, 2 cores, AVX512-BF16). Copying the rows x hidden slice first costs
     microseconds; a contiguous input (training, scoring) is passed on as it is.
     Registering twice does nothing.
 
