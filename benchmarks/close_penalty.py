@@ -71,10 +71,10 @@ def ner_f1(model: str, entry: Dict[str, Any], penalty: float, limit: int,
 
 def run_sets(model: str, sets: Sequence[Dict[str, Any]], penalty: float, limit: int,
              args: argparse.Namespace) -> Dict[str, Any]:
-    from spacy_knowcoder.generation import blocks
+    from spacy_knowcoder.generation.blocks import release_shared_generators
 
     per_set = {e["dataset"]: ner_f1(model, e, penalty, limit, args) for e in sets}
-    blocks._SHARED.clear()  # one loaded model at a time
+    release_shared_generators()  # one loaded model at a time
     mean = round(sum(s["f"] for s in per_set.values()) / len(per_set), 1)
     print(f"{model} penalty {penalty}: mean {mean} {per_set}", flush=True)
     return {"penalty": penalty, "mean_f": mean, "sets": per_set}

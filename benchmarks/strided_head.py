@@ -68,9 +68,9 @@ def time_component(model: str, docs: int, fixed: bool) -> float:
         return round(time.perf_counter() - start, 1)
     finally:
         hf.contiguous_head_input = original
-        from spacy_knowcoder.generation import blocks
+        from spacy_knowcoder.generation.blocks import release_shared_generators
 
-        blocks._SHARED.clear()
+        release_shared_generators()
 
 
 def main(argv: Sequence[str] = ()) -> None:

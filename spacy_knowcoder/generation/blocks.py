@@ -55,6 +55,18 @@ if "llm_models" not in registry.get_registry_names():
     registry.create("llm_models", entry_points=True)
 
 
+def release_shared_generators() -> None:
+    """Drop the generators that blocks share, so their models can be freed.
+
+    A process that loads one model after another (a benchmark over several
+    models or settings) calls this between them; the next use loads again.
+
+    Example:
+        >>> release_shared_generators()
+    """
+    _SHARED.clear()
+
+
 class KnowCoderModel:
     """A model and its generation settings (built by the registered blocks).
 

@@ -39,8 +39,7 @@ def scores_for(tokenizer, logits):
 
     scores = torch.full((len(tokenizer),), -100.0)
     for text, logit in logits.items():
-        (token,) = tokenizer(text, add_special_tokens=False)["input_ids"]
-        scores[token] = logit
+        scores[token_of(tokenizer, text)] = logit
     return scores
 
 
