@@ -118,23 +118,40 @@ def test_continuation_ids_follow_the_joint_tokenization(hf_generator: HFGenerato
         before + ids
 
 
-def test_gemma_sliding_window_short_and_long_prompts_agree(gemma3_dir) -> None:
-    """Gemma 3 attends locally (a 512-token window) in most layers: a prompt within the
-    window takes the tree path, a longer one the padded rows; both are exact."""
+def test_gemma_sliding_window_short_and_long_prompts_agree(gemma3_dir, monkeypatch) -> None:
+    """Gemma 3 attends locally (a 512-token window) in most layers. A prompt within the
+    window, one whose schema prefix is longer than the window, and one whose sentence
+    alone is longer than it all take the packed tree path (one mask per layer type),
+    and all agree with a plain forward pass; so does the padded-rows fallback."""
+    from spacy_knowcoder.generation.continuations import ContinuationScorer
+
     gemma = HFGenerator(gemma3_dir, GenerationSettings(dtype="float32"))
     window = gemma.model.config.sliding_window
     many = schema_from_dict({"entities": {f"kind {i}": f"A thing of kind {i}, which is "
                                           "described at some length here." for i in range(40)}})
     long_prompt = wrap_query(render_query("ner", many, "Ann met Bob.")) + RESULTS_OPEN
+    long_text = " ".join(f"Ann met Bob number {i} in Zürich." for i in range(70))
+    long_sentence = wrap_query(render_query("ner", SCHEMA, long_text)) + RESULTS_OPEN
     assert gemma.count_tokens(PROMPT) < window < gemma.count_tokens(long_prompt)
-    for prompt in (PROMPT, long_prompt):
+    assert gemma.count_tokens(split_prompt(long_sentence)[1]) > window
+    padded = ContinuationScorer._score_padded
+    for prompt in (PROMPT, long_prompt, long_sentence):
         ids = gemma.encode(prompt)
         suffix = split_prompt(prompt)[1]
-        rows = ['\tPerson("Ann")', '\tKind0("Bob")']
+        rows = ['\tPerson("Ann")', '\tKind0("Bob")', '\tCity("Zürich")']
         expected = [score_reference(gemma.model, ids + continuation_ids(gemma.tokenizer,
                                                                          suffix, row), len(ids))
                     for row in rows]
+        monkeypatch.setattr(ContinuationScorer, "_score_padded", _never_padded)
         assert gemma.score_continuations(prompt, rows) == pytest.approx(expected, abs=2e-3)
         packed = gemma.score_continuations_many([(prompt, rows), (prompt, rows[::-1])])
         assert packed == [pytest.approx(expected, abs=2e-3),
                           pytest.approx(expected[::-1], abs=2e-3)]
+        monkeypatch.setattr(ContinuationScorer, "_score_padded", padded)
+        monkeypatch.setattr(gemma.continuation_scorer, "tree", False)
+        assert gemma.score_continuations(prompt, rows) == pytest.approx(expected, abs=2e-3)
+        monkeypatch.setattr(gemma.continuation_scorer, "tree", True)
+
+
+def _never_padded(*args, **kwargs):
+    raise AssertionError("the tree path should have scored this")
