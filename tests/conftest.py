@@ -7,6 +7,7 @@ on first use (about 20 s), so the tests also run on a fresh checkout.
 """
 import os
 from pathlib import Path
+from typing import Dict
 
 import pytest
 
@@ -52,27 +53,30 @@ def smollm2_dir(request: pytest.FixtureRequest) -> Path:
     return path
 
 
-def _user_cache(base_id: str, base_dir: Path, folder: Path):
-    """Set ``KNOWCODER_HOME`` to ``folder``, holding ``base_dir`` as the prepared
-    base ``base_id`` (linked), for the duration of the generator."""
+def _user_cache(bases: Dict[str, Path], folder: Path):
+    """Set ``KNOWCODER_HOME`` to ``folder``, holding each of ``bases`` (base id ->
+    prepared directory, linked), for the duration of the generator."""
     from spacy_knowcoder.generation.shipped import HOME_ENV
 
-    target = folder / "models" / base_id
-    target.parent.mkdir(parents=True)
-    target.symlink_to(base_dir.resolve(), target_is_directory=True)
+    for base_id, base_dir in bases.items():
+        target = folder / "models" / base_id
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(base_dir.resolve(), target_is_directory=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(HOME_ENV, str(folder))
         yield folder
 
 
 @pytest.fixture(scope="module")
-def shipped_home(smollm2_dir: Path, tmp_path_factory):
-    """A user cache (``KNOWCODER_HOME``) holding this session's prepared base, as after
-    a first load of the shipped default; set for the module's tests (and their
-    subprocesses), then restored."""
+def shipped_home(smollm2_dir: Path, gemma3_dir: Path, tmp_path_factory):
+    """A user cache (``KNOWCODER_HOME``) holding this session's prepared bases (both
+    embedded ones, so every shipped model loads, the default included), as after a
+    first load; set for the module's tests (and their subprocesses), then restored."""
     from spacy_knowcoder.generation import smollm2
+    from spacy_knowcoder.generation.embedded import GEMMA3
 
-    yield from _user_cache(smollm2.BASE_ID, smollm2_dir, tmp_path_factory.mktemp("home"))
+    yield from _user_cache({smollm2.BASE_ID: smollm2_dir, GEMMA3.base_id: gemma3_dir},
+                           tmp_path_factory.mktemp("home"))
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +85,7 @@ def shipped_home_gemma(gemma3_dir: Path, tmp_path_factory):
     after a first load of a shipped Gemma adapter (``knowcoder-x-smol``)."""
     from spacy_knowcoder.generation.embedded import GEMMA3
 
-    yield from _user_cache(GEMMA3.base_id, gemma3_dir, tmp_path_factory.mktemp("home-gemma"))
+    yield from _user_cache({GEMMA3.base_id: gemma3_dir}, tmp_path_factory.mktemp("home-gemma"))
 
 
 @pytest.fixture(scope="session")

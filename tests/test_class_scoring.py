@@ -154,22 +154,23 @@ SCHEMA = {"entities": {"person": "A human being.", "city": "A large town.",
                        "country": "A nation with its own government."}}
 
 
-def _nlp(dtype="auto", **config):
+def _nlp(dtype="auto", schema=None, **config):
     nlp = spacy.blank("en")
-    nlp.add_pipe("knowcoder", config={"schema": SCHEMA, "typing": "score",
+    nlp.add_pipe("knowcoder", config={"schema": schema or SCHEMA, "typing": "score",
                                       "model": model_block_config(None, dtype=dtype), **config})
     return nlp
 
 
 @pytest.mark.model
 def test_scoring_types_the_city_and_every_entity_gets_a_score(shipped_home) -> None:
-    """float32, so every CPU computes the same. (The stop-24 adapter no longer finds
-    Honolulu in "Barack Obama was born in Honolulu.", see tests/test_default_model.py;
-    scoring can only type what generation found.)"""
-    nlp = _nlp(dtype="float32")
-    doc = nlp("Angela Merkel visited Berlin on Monday.")
+    """float32, so every CPU computes the same. Two classes: with the four of SCHEMA
+    the default finds only the person (tests/test_default_model.py), and scoring can
+    only type what generation found."""
+    nlp = _nlp(dtype="float32", schema={"entities": {"person": "A human being.",
+                                                     "city": "A large town."}})
+    doc = nlp("Barack Obama was born in Honolulu.")
     found = {(e.text, e.label_) for e in doc.spans["knowcoder"]}
-    assert ("Berlin", "city") in found and ("Angela Merkel", "person") in found
+    assert ("Honolulu", "city") in found and ("Barack Obama", "person") in found
     scores = doc.spans["knowcoder"].attrs["scores"]
     assert len(scores) == len(doc.spans["knowcoder"])
     assert all(0 < s <= 1 for s in scores)
@@ -182,7 +183,7 @@ def test_scoring_types_the_city_and_every_entity_gets_a_score(shipped_home) -> N
 
 @pytest.mark.model
 def test_the_threshold_keeps_only_confident_entities(shipped_home) -> None:
-    text = "Angela Merkel visited Berlin on Monday."
+    text = "Angela Merkel met Emmanuel Macron in Paris."
     every = _nlp(dtype="float32")(text).spans["knowcoder"]
     assert len(every) == 2
     cut = sorted(every.attrs["scores"])[0] + 1e-6

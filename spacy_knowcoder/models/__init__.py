@@ -24,11 +24,13 @@ Set ``KNOWCODER_SHIPPED_MODELS`` to another folder to use other shipped models
 
 Example:
     >>> DEFAULT_MODEL
-    'knowcoder-smol'
+    'knowcoder-x-smol'
     >>> "knowcoder-smol" in list_shipped_models()
     True
     >>> get_shipped_model("knowcoder-smol").base
     'smollm2-135m'
+    >>> get_shipped_model(DEFAULT_MODEL).base
+    'gemma3-270m'
 """
 import hashlib
 import json
@@ -39,8 +41,10 @@ from typing import Any, Dict, List, Optional, Union
 
 from ..errors import Errors
 
-#: The shipped model the component uses when ``model`` is None.
-DEFAULT_MODEL = "knowcoder-smol"
+#: The shipped model the component uses when ``model`` is None: the multilingual
+#: Gemma 3 270M adapter, which beat the English SmolLM2 one on English held-out NER
+#: (mean strict F1 18.1 against 12.2, one run) and is not worse on RE and ED (issue 17's rule).
+DEFAULT_MODEL = "knowcoder-x-smol"
 #: The metadata file that makes a folder a shipped model.
 METADATA = "knowcoder_model.json"
 METADATA_FORMAT = 1
@@ -159,7 +163,7 @@ def get_shipped_model(name: str, root: Optional[Path] = None) -> ShippedModel:
 
     Example:
         >>> get_shipped_model(DEFAULT_MODEL).name
-        'knowcoder-smol'
+        'knowcoder-x-smol'
     """
     folder = (shipped_root() if root is None else root) / name
     path = folder / METADATA

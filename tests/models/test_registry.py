@@ -27,7 +27,7 @@ def test_the_default_is_shipped_with_card_and_metadata() -> None:
     assert DEFAULT_MODEL in list_shipped_models()
     assert (folder / "README.md").is_file()
     model = get_shipped_model(DEFAULT_MODEL)
-    assert model.base == "smollm2-135m" and len(model.base_fingerprint) == 64
+    assert model.base == "gemma3-270m" and len(model.base_fingerprint) == 64
     assert model.base_source and model.base_source["kind"] == "gguf"
 
 
@@ -93,7 +93,7 @@ def test_naming_an_untrained_shipped_model_is_e114(tmp_path, monkeypatch) -> Non
     write_metadata(tmp_path / DEFAULT_MODEL, base="smollm2-135m", base_fingerprint="f" * 64)
     pipe = spacy.blank("en").add_pipe("knowcoder", config={"schema": SCHEMA,
                                                             "model": DEFAULT_MODEL})
-    with pytest.raises(ValueError, match=r"\[E114\].*knowcoder-smol"):
+    with pytest.raises(ValueError, match=rf"\[E114\].*{DEFAULT_MODEL}"):
         pipe.initialize()
     assert not (tmp_path / DEFAULT_MODEL / ADAPTER_CONFIG).exists()
 
