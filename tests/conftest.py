@@ -209,6 +209,8 @@ def shipped_gguf(shipped_home, tmp_path_factory) -> Path:
         if os.environ.get("CI"):
             raise
         pytest.skip(str(err))
+    from spacy_knowcoder.models import DEFAULT_MODEL
+
     folder = tmp_path_factory.mktemp("gguf")
-    merged = prepare_merged("knowcoder-smol", folder / "merged")
-    return convert_to_gguf(merged, folder / "knowcoder-smol-f32.gguf", "f32")
+    merged = prepare_merged(DEFAULT_MODEL, folder / "merged")
+    return convert_to_gguf(merged, folder / f"{DEFAULT_MODEL}-f32.gguf", "f32")
