@@ -6,24 +6,30 @@ compares it with a naive loop that calls ``generate`` once per document and task
 without the prefix cache (batch size 1). Reports:
 
 - docs/s of the naive loop and of the component in lossless mode (batched,
-  prefix cache, no grammar), and whether every completion is identical;
-- the component in constrained mode: docs/s, share of completions that parse
-  completely, classes outside the schema, mentions not in the text;
+  prefix cache, no grammar), and whether every completion is identical, in each
+  of ``--dtypes`` (the model loaded once per dtype; the naive loop runs in the
+  same dtype as the component it is compared with);
+- the component in constrained mode (in the first dtype): docs/s, share of
+  completions that parse completely, classes outside the schema, mentions not in
+  the text, and items repeated more often than their mention occurs in the text;
 - peak RSS, and RSS every 100 docs over ``--rss-docs`` documents;
 - a ``--long-words`` document: windows, entities in the first and last window,
   every offset valid;
-- with ``--llama-server``: the same model converted to an f32 GGUF and served by
-  llama.cpp's ``llama-server`` (``bin/build-llama-server.sh``) through the
-  OpenAI-compatible backend, unconstrained (identical to the naive loop?) and
-  with the schema's GBNF grammar (``grammar = "llama.cpp"``; prompt cache on).
+- with ``--llama-server``: the same model converted to a GGUF (``--gguf-type``:
+  ``f32`` to compare outputs with the float32 naive loop, ``bf16`` to compare
+  speed with the bf16 component) and served by llama.cpp's ``llama-server``
+  (``bin/build-llama-server.sh``) through the OpenAI-compatible backend,
+  unconstrained (identical to the naive loop of the matching dtype?) and with
+  the schema's GBNF grammar (``grammar = "llama.cpp"``; prompt cache on).
 
 Writes ``inference.json`` and ``inference.md`` to ``--out``.
 
 Usage:
     OMP_NUM_THREADS=2 python benchmarks/inference.py --n-docs 200
     python benchmarks/inference.py --n-docs 8 --rss-docs 50 --long-words 3000  # quick
-    knowcoder prepare-model models/knowcoder-smol --source knowcoder-smol   # the trained default
-    OMP_NUM_THREADS=2 python benchmarks/inference.py --model models/knowcoder-smol --llama-server
+    knowcoder prepare-model models/knowcoder-x-smol --source knowcoder-x-smol   # the trained default
+    OMP_NUM_THREADS=2 python benchmarks/inference.py --model models/knowcoder-x-smol \
+        --schemas ner16 --dtypes bfloat16,float32 --llama-server --gguf-type bf16
 """
 import argparse
 import json
@@ -176,7 +182,7 @@ def validity(completions: Dict[str, List[str]], texts: Sequence[str],
 
     resolved = schema_from_dict(schema)
     argument_classes = ["Entity"] + [e.class_name for e in resolved.entities]
-    total = parsed = bad_classes = bad_mentions = items = 0
+    total = parsed = bad_classes = bad_mentions = items = repeats = 0
     for task, outs in completions.items():
         classes = classes_for(task, resolved)
         for text, out in zip(texts, outs):
@@ -184,13 +190,18 @@ def validity(completions: Dict[str, List[str]], texts: Sequence[str],
             total += 1
             parsed += int(result.ok)
             bad_classes += result.dropped_classes
+            seen: Dict[Any, int] = {}
             for item in result.items:
                 items += 1
-                for mention in _mentions(item):
+                mentions = _mentions(item)
+                for mention in mentions:
                     bad_mentions += int(mention not in text)
+                seen[item] = seen.get(item, 0) + 1  # items compare by class and mentions
+                occurrences = min((text.count(m) for m in mentions if m), default=0)
+                repeats += int(seen[item] > max(1, occurrences))
     return {"completions": total, "parsed_fully": parsed, "parse_rate": parsed / max(1, total),
             "classes_outside_schema": bad_classes, "mentions_not_in_text": bad_mentions,
-            "items": items}
+            "repeats_beyond_occurrences": repeats, "items": items}
 
 
 def _mentions(item: Any) -> List[str]:
@@ -207,48 +218,70 @@ def compare(a: Dict[str, List[str]], b: Dict[str, List[str]]) -> Dict[str, Any]:
     return {"identical": same, "total": len(pairs), "all_identical": same == len(pairs)}
 
 
-def benchmark_schema(name: str, gen: HFGenerator, schema: Dict[str, Any], tasks: List[str],
-                     texts: List[str], args: argparse.Namespace) -> Dict[str, Any]:
-    print(f"[{name}] naive loop on {len(texts)} docs ...", flush=True)
-    naive = naive_loop(gen, schema, tasks, texts, args.max_new_tokens)
-    lossless_settings = GenerationSettings(max_new_tokens=args.max_new_tokens,
-                                           batch_size=args.batch_size, constrained=False)
-    print(f"[{name}] component, lossless ...", flush=True)
-    lossless = run_component(gen, schema, tasks, texts, lossless_settings)
-    constrained_settings = GenerationSettings(max_new_tokens=args.max_new_tokens,
-                                              batch_size=args.batch_size, constrained=True)
-    print(f"[{name}] component, constrained ...", flush=True)
-    constrained = run_component(gen, schema, tasks, texts, constrained_settings)
-    return {
-        "tasks": tasks, "n_docs": len(texts), "n_classes": len(schema_from_dict(schema).entities),
-        "naive": {"seconds": naive["seconds"], "docs_per_s": naive["docs_per_s"]},
-        "lossless": {"seconds": lossless["seconds"], "docs_per_s": lossless["docs_per_s"],
-                     "speedup": naive["seconds"] / lossless["seconds"],
-                     "vs_naive": compare(naive["completions"], lossless["completions"]),
-                     "prefix_cache_hits": lossless["cache"].hits,
-                     "prefix_cache_misses": lossless["cache"].misses},
-        "constrained": {"seconds": constrained["seconds"],
-                        "docs_per_s": constrained["docs_per_s"],
-                        "speedup": naive["seconds"] / constrained["seconds"],
-                        **validity(constrained["completions"], texts, schema)},
-        "naive_validity": validity(naive["completions"], texts, schema),
-        **served_rows(name, schema, tasks, texts, args, naive),
-    }
+def benchmark_schema(name: str, gens: Dict[str, HFGenerator], schema: Dict[str, Any],
+                     tasks: List[str], texts: List[str], args: argparse.Namespace
+                     ) -> Dict[str, Any]:
+    """Per dtype the naive loop and the lossless component; then, in the first dtype,
+    the constrained component and the served rows."""
+    result: Dict[str, Any] = {"tasks": tasks, "n_docs": len(texts),
+                              "n_classes": len(schema_from_dict(schema).entities),
+                              "dtypes": {}}
+    naive_runs: Dict[str, Dict[str, Any]] = {}
+    for dtype, gen in gens.items():
+        print(f"[{name}] {dtype}: naive loop on {len(texts)} docs ...", flush=True)
+        naive = naive_loop(gen, schema, tasks, texts, args.max_new_tokens)
+        naive_runs[dtype] = naive
+        settings = GenerationSettings(max_new_tokens=args.max_new_tokens, dtype=dtype,
+                                      batch_size=args.batch_size, constrained=False)
+        print(f"[{name}] {dtype}: component, lossless ...", flush=True)
+        lossless = run_component(gen, schema, tasks, texts, settings)
+        result["dtypes"][dtype] = {
+            "naive": {"seconds": naive["seconds"], "docs_per_s": naive["docs_per_s"],
+                      **validity(naive["completions"], texts, schema)},
+            "lossless": {"seconds": lossless["seconds"], "docs_per_s": lossless["docs_per_s"],
+                         "speedup": naive["seconds"] / lossless["seconds"],
+                         "vs_naive": compare(naive["completions"], lossless["completions"]),
+                         "prefix_cache_hits": lossless["cache"].hits,
+                         "prefix_cache_misses": lossless["cache"].misses}}
+    first = next(iter(gens))
+    settings = GenerationSettings(max_new_tokens=args.max_new_tokens, dtype=first,
+                                  batch_size=args.batch_size, constrained=True)
+    print(f"[{name}] {first}: component, constrained ...", flush=True)
+    constrained = run_component(gens[first], schema, tasks, texts, settings)
+    result["constrained"] = {"dtype": first, "seconds": constrained["seconds"],
+                             "docs_per_s": constrained["docs_per_s"],
+                             "speedup": naive_runs[first]["seconds"] / constrained["seconds"],
+                             **validity(constrained["completions"], texts, schema)}
+    result.update(served_rows(name, schema, tasks, texts, args, naive_runs))
+    return result
+
+
+#: The torch dtype whose naive loop a GGUF type is compared with.
+GGUF_DTYPES = {"f32": "float32", "bf16": "bfloat16"}
 
 
 def served_rows(name: str, schema: Dict[str, Any], tasks: List[str], texts: List[str],
-                args: argparse.Namespace, naive: Dict[str, Any]) -> Dict[str, Any]:
+                args: argparse.Namespace, naive_runs: Dict[str, Dict[str, Any]]
+                ) -> Dict[str, Any]:
+    """The llama-server rows, compared with the naive loop of the GGUF's dtype (or
+    of the first dtype when that one was not run)."""
     if not args.gguf:
         return {}
+    naive = naive_runs.get(GGUF_DTYPES.get(args.gguf_type, ""),
+                           next(iter(naive_runs.values())))
     from spacy_knowcoder.generation.llama_server import running_llama_server
 
     rows: Dict[str, Any] = {}
-    with running_llama_server(args.gguf, parallel=args.batch_size, threads=2,
-                              ctx_size=4096 * args.batch_size) as url:
-        for key, grammar in (("served_lossless", None), ("served_grammar", "llama.cpp")):
+    for key, grammar in (("served_lossless", None), ("served_grammar", "llama.cpp")):
+        # A fresh server per row: its slots keep whole prompts, so a second run over
+        # the same documents would find each document's prompt cached, not just the
+        # schema prefix.
+        with running_llama_server(args.gguf, parallel=args.batch_size, threads=2,
+                                  ctx_size=4096 * args.batch_size) as url:
             print(f"[{name}] llama-server, {key} ...", flush=True)
             run = run_served(url, schema, tasks, texts, args, grammar)
-            rows[key] = {"seconds": run["seconds"], "docs_per_s": run["docs_per_s"],
+            rows[key] = {"gguf_type": args.gguf_type,
+                         "seconds": run["seconds"], "docs_per_s": run["docs_per_s"],
                          "speedup": naive["seconds"] / run["seconds"],
                          "vs_naive": compare(naive["completions"], run["completions"]),
                          **validity(run["completions"], texts, schema)}
@@ -308,28 +341,35 @@ def long_document(gen: HFGenerator, sentences: List[str], words: int,
 
 
 def markdown(results: Dict[str, Any]) -> str:
-    lines = ["| schema | mode | docs/s | speedup | identical to naive | parse rate | "
-             "classes outside | mentions not in text |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| schema | mode | dtype | docs/s | speedup | identical to naive | parse rate | "
+             "classes outside | mentions not in text | repeats beyond occurrences |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results["schemas"].items():
-        lines.append(f"| {name} | naive loop | {r['naive']['docs_per_s']:.3f} | 1.00x | - | "
-                     f"{r['naive_validity']['parse_rate']:.0%} | "
-                     f"{r['naive_validity']['classes_outside_schema']} | "
-                     f"{r['naive_validity']['mentions_not_in_text']} |")
-        ll, co = r["lossless"], r["constrained"]
-        lines.append(f"| {name} | component lossless | {ll['docs_per_s']:.3f} | "
-                     f"{ll['speedup']:.2f}x | {ll['vs_naive']['identical']}/"
-                     f"{ll['vs_naive']['total']} | - | - | - |")
-        lines.append(f"| {name} | component constrained | {co['docs_per_s']:.3f} | "
-                     f"{co['speedup']:.2f}x | - | {co['parse_rate']:.0%} | "
-                     f"{co['classes_outside_schema']} | {co['mentions_not_in_text']} |")
+        for dtype, d in r["dtypes"].items():
+            nv, ll = d["naive"], d["lossless"]
+            lines.append(f"| {name} | naive loop | {dtype} | {nv['docs_per_s']:.3f} | 1.00x | - | "
+                         f"{nv['parse_rate']:.0%} | {nv['classes_outside_schema']} | "
+                         f"{nv['mentions_not_in_text']} | {nv['repeats_beyond_occurrences']} |")
+            lines.append(f"| {name} | component lossless | {dtype} | {ll['docs_per_s']:.3f} | "
+                         f"{ll['speedup']:.2f}x | {ll['vs_naive']['identical']}/"
+                         f"{ll['vs_naive']['total']} | - | - | - | - |")
+        co = r["constrained"]
+        lines.append(f"| {name} | component constrained | {co['dtype']} | "
+                     f"{co['docs_per_s']:.3f} | {co['speedup']:.2f}x | - | "
+                     f"{co['parse_rate']:.0%} | {co['classes_outside_schema']} | "
+                     f"{co['mentions_not_in_text']} | {co['repeats_beyond_occurrences']} |")
         for key, label in (("served_lossless", "llama-server, no grammar"),
                            ("served_grammar", "llama-server, GBNF grammar")):
             if key in r:
                 sv = r[key]
-                lines.append(f"| {name} | {label} | {sv['docs_per_s']:.3f} | "
-                             f"{sv['speedup']:.2f}x | {sv['vs_naive']['identical']}/"
-                             f"{sv['vs_naive']['total']} | {sv['parse_rate']:.0%} | "
-                             f"{sv['classes_outside_schema']} | {sv['mentions_not_in_text']} |")
+                lines.append(f"| {name} | {label} | GGUF {sv['gguf_type']} | "
+                             f"{sv['docs_per_s']:.3f} | {sv['speedup']:.2f}x | "
+                             f"{sv['vs_naive']['identical']}/{sv['vs_naive']['total']} | "
+                             f"{sv['parse_rate']:.0%} | {sv['classes_outside_schema']} | "
+                             f"{sv['mentions_not_in_text']} | "
+                             f"{sv['repeats_beyond_occurrences']} |")
+    lines += ["", "Speedups are against the naive loop of the same dtype (the served rows: "
+              "of the GGUF's dtype when it was run)."]
     if "memory" in results:
         m = results["memory"]
         lines += ["", f"Memory: peak RSS {m['peak_rss_mb']} MiB; RSS growth over the second "
@@ -355,8 +395,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--rss-docs", type=int, default=1000, help="0 skips the memory run")
     parser.add_argument("--long-words", type=int, default=20000, help="0 skips it")
     parser.add_argument("--schemas", default="ner16,joint")
+    parser.add_argument("--dtypes", default="auto",
+                        help="comma-separated torch dtypes to run (auto, float32, bfloat16)")
     parser.add_argument("--llama-server", action="store_true",
-                        help="add llama-server rows (the --model converted to an f32 GGUF)")
+                        help="add llama-server rows (the --model converted to a GGUF)")
+    parser.add_argument("--gguf-type", default="f32", choices=sorted(GGUF_DTYPES),
+                        help="the served GGUF's weights")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
     return parser.parse_args(argv)
 
@@ -369,16 +413,22 @@ def main(argv: Sequence[str]) -> Dict[str, Any]:
 
         from spacy_knowcoder.generation.llama_server import convert_to_gguf
 
-        args.gguf = convert_to_gguf(args.model, Path(tempfile.mkdtemp()) / "model-f32.gguf")
+        args.gguf = convert_to_gguf(args.model, Path(tempfile.mkdtemp())
+                                    / f"model-{args.gguf_type}.gguf", outtype=args.gguf_type)
     texts = read_sentences(Path(args.data), args.n_docs)
-    gen = HFGenerator(args.model, GenerationSettings(max_new_tokens=args.max_new_tokens))
+    gens: Dict[str, HFGenerator] = {}
+    for setting in filter(None, args.dtypes.split(",")):
+        loaded = HFGenerator(args.model, GenerationSettings(max_new_tokens=args.max_new_tokens,
+                                                            dtype=setting))
+        gens[str(loaded.model.dtype).replace("torch.", "")] = loaded  # "auto" resolved
+    gen = next(iter(gens.values()))
     results: Dict[str, Any] = {"settings": {k: str(v) if isinstance(v, Path) else v
                                             for k, v in vars(args).items()},
                                "schemas": {}}
     choices = {"ner16": (NER_SCHEMA, ["ner"]), "joint": (JOINT_SCHEMA, ["ner", "re"])}
     for name in filter(None, args.schemas.split(",")):
         schema, tasks = choices[name]
-        results["schemas"][name] = benchmark_schema(name, gen, schema, tasks, texts, args)
+        results["schemas"][name] = benchmark_schema(name, gens, schema, tasks, texts, args)
     if args.rss_docs:
         results["memory"] = memory_run(gen, texts, args.rss_docs, args)
     if args.long_words:
