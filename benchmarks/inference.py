@@ -212,6 +212,14 @@ def _mentions(item: Any) -> List[str]:
     return [item.text]
 
 
+def completion_tokens(tokenizer: Any, completions: Dict[str, List[str]]) -> int:
+    """Tokens of all completions by the model's tokenizer: rows that write more
+    items take more decode steps, so docs/s alone does not compare two runs whose
+    outputs differ."""
+    return sum(len(tokenizer(text, add_special_tokens=False)["input_ids"])
+               for outs in completions.values() for text in outs)
+
+
 def compare(a: Dict[str, List[str]], b: Dict[str, List[str]]) -> Dict[str, Any]:
     pairs = [(x, y) for task in a for x, y in zip(a[task], b[task])]
     same = sum(x == y for x, y in pairs)
@@ -237,8 +245,10 @@ def benchmark_schema(name: str, gens: Dict[str, HFGenerator], schema: Dict[str, 
         lossless = run_component(gen, schema, tasks, texts, settings)
         result["dtypes"][dtype] = {
             "naive": {"seconds": naive["seconds"], "docs_per_s": naive["docs_per_s"],
+                      "tokens": completion_tokens(gen.tokenizer, naive["completions"]),
                       **validity(naive["completions"], texts, schema)},
             "lossless": {"seconds": lossless["seconds"], "docs_per_s": lossless["docs_per_s"],
+                         "tokens": completion_tokens(gen.tokenizer, lossless["completions"]),
                          "speedup": naive["seconds"] / lossless["seconds"],
                          "vs_naive": compare(naive["completions"], lossless["completions"]),
                          "prefix_cache_hits": lossless["cache"].hits,
@@ -250,9 +260,12 @@ def benchmark_schema(name: str, gens: Dict[str, HFGenerator], schema: Dict[str, 
     constrained = run_component(gens[first], schema, tasks, texts, settings)
     result["constrained"] = {"dtype": first, "seconds": constrained["seconds"],
                              "docs_per_s": constrained["docs_per_s"],
+                             "tokens": completion_tokens(gens[first].tokenizer,
+                                                         constrained["completions"]),
                              "speedup": naive_runs[first]["seconds"] / constrained["seconds"],
                              **validity(constrained["completions"], texts, schema)}
-    result.update(served_rows(name, schema, tasks, texts, args, naive_runs))
+    result.update(served_rows(name, schema, tasks, texts, args, naive_runs,
+                              gens[first].tokenizer))
     return result
 
 
@@ -261,8 +274,8 @@ GGUF_DTYPES = {"f32": "float32", "bf16": "bfloat16"}
 
 
 def served_rows(name: str, schema: Dict[str, Any], tasks: List[str], texts: List[str],
-                args: argparse.Namespace, naive_runs: Dict[str, Dict[str, Any]]
-                ) -> Dict[str, Any]:
+                args: argparse.Namespace, naive_runs: Dict[str, Dict[str, Any]],
+                tokenizer: Any) -> Dict[str, Any]:
     """The llama-server rows, compared with the naive loop of the GGUF's dtype (or
     of the first dtype when that one was not run)."""
     if not args.gguf:
@@ -282,6 +295,7 @@ def served_rows(name: str, schema: Dict[str, Any], tasks: List[str], texts: List
             run = run_served(url, schema, tasks, texts, args, grammar)
             rows[key] = {"gguf_type": args.gguf_type,
                          "seconds": run["seconds"], "docs_per_s": run["docs_per_s"],
+                         "tokens": completion_tokens(tokenizer, run["completions"]),
                          "speedup": naive["seconds"] / run["seconds"],
                          "vs_naive": compare(naive["completions"], run["completions"]),
                          **validity(run["completions"], texts, schema)}
@@ -341,21 +355,26 @@ def long_document(gen: HFGenerator, sentences: List[str], words: int,
 
 
 def markdown(results: Dict[str, Any]) -> str:
-    lines = ["| schema | mode | dtype | docs/s | speedup | identical to naive | parse rate | "
-             "classes outside | mentions not in text | repeats beyond occurrences |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| schema | mode | dtype | docs/s | speedup | output tokens/s | items | "
+             "identical to naive | parse rate | classes outside | mentions not in text | "
+             "repeats beyond occurrences |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+
+    def rate(row: Dict[str, Any]) -> str:
+        return f"{row['tokens'] / row['seconds']:.1f} | {row.get('items', '-')}"
+
     for name, r in results["schemas"].items():
         for dtype, d in r["dtypes"].items():
             nv, ll = d["naive"], d["lossless"]
-            lines.append(f"| {name} | naive loop | {dtype} | {nv['docs_per_s']:.3f} | 1.00x | - | "
+            lines.append(f"| {name} | naive loop | {dtype} | {nv['docs_per_s']:.3f} | 1.00x | "
+                         f"{rate(nv)} | - | "
                          f"{nv['parse_rate']:.0%} | {nv['classes_outside_schema']} | "
                          f"{nv['mentions_not_in_text']} | {nv['repeats_beyond_occurrences']} |")
             lines.append(f"| {name} | component lossless | {dtype} | {ll['docs_per_s']:.3f} | "
-                         f"{ll['speedup']:.2f}x | {ll['vs_naive']['identical']}/"
+                         f"{ll['speedup']:.2f}x | {rate(ll)} | {ll['vs_naive']['identical']}/"
                          f"{ll['vs_naive']['total']} | - | - | - | - |")
         co = r["constrained"]
         lines.append(f"| {name} | component constrained | {co['dtype']} | "
-                     f"{co['docs_per_s']:.3f} | {co['speedup']:.2f}x | - | "
+                     f"{co['docs_per_s']:.3f} | {co['speedup']:.2f}x | {rate(co)} | - | "
                      f"{co['parse_rate']:.0%} | {co['classes_outside_schema']} | "
                      f"{co['mentions_not_in_text']} | {co['repeats_beyond_occurrences']} |")
         for key, label in (("served_lossless", "llama-server, no grammar"),
@@ -363,7 +382,7 @@ def markdown(results: Dict[str, Any]) -> str:
             if key in r:
                 sv = r[key]
                 lines.append(f"| {name} | {label} | GGUF {sv['gguf_type']} | "
-                             f"{sv['docs_per_s']:.3f} | {sv['speedup']:.2f}x | "
+                             f"{sv['docs_per_s']:.3f} | {sv['speedup']:.2f}x | {rate(sv)} | "
                              f"{sv['vs_naive']['identical']}/{sv['vs_naive']['total']} | "
                              f"{sv['parse_rate']:.0%} | {sv['classes_outside_schema']} | "
                              f"{sv['mentions_not_in_text']} | "
