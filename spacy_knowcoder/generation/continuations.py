@@ -230,12 +230,12 @@ class ContinuationScorer:
             owners.append(len(keep))
             keep += [context_end - 1] + list(range(context_end, start + len(segment)))
         cache = fork_cache(past) if past is not None else _empty_cache(self.model)
-        mask = _tree_masks(self.model.config, cache, past_length, visible, positions, dtype)
+        mask = _tree_masks(self.model.config, cache, past_length, visible, positions, dtype,
+                           device)
         with torch.inference_mode():
             logits = self.model(
                 input_ids=torch.tensor([tokens], dtype=torch.long, device=device),
-                attention_mask=({kind: m.to(device) for kind, m in mask.items()}
-                                if isinstance(mask, dict) else mask.to(device)),
+                attention_mask=mask,
                 position_ids=torch.tensor([positions], dtype=torch.long, device=device),
                 logits_to_keep=torch.tensor(keep, dtype=torch.long, device=device),
                 use_cache=True, **{self.cache_keyword: cache}).logits[0]
@@ -352,7 +352,7 @@ def _layer_type_masks(config: Any) -> bool:
 
 
 def _tree_masks(config: Any, cache: Any, past_length: int, visible: Any,
-                positions: Sequence[int], dtype: Any) -> Any:
+                positions: Sequence[int], dtype: Any, device: Any) -> Any:
     """The additive attention mask(s) of a packed pass (0 = may attend).
 
     Keys are the cached prefix, then the packed tokens; ``visible`` says which
@@ -364,7 +364,7 @@ def _tree_masks(config: Any, cache: Any, past_length: int, visible: Any,
     whole pass fits in needs no second mask.
 
     RETURNS (Union[Tensor, Dict[str, Tensor]]): One mask (1, 1, queries, keys), or
-        one per layer type.
+        one per layer type, on ``device``.
     """
     import torch
 
@@ -374,7 +374,7 @@ def _tree_masks(config: Any, cache: Any, past_length: int, visible: Any,
     full[0, 0, :, past_length:].masked_fill_(~visible, lowest)
     window = getattr(config, "sliding_window", None)
     if not _layer_type_masks(config) or max(positions, default=0) < window:
-        return full
+        return full.to(device)
     kept = _sliding_cache_length(cache)
     query_at = torch.tensor(list(positions), dtype=torch.long)
     key_at = torch.cat([torch.arange(past_length - kept, past_length), query_at])
@@ -382,7 +382,7 @@ def _tree_masks(config: Any, cache: Any, past_length: int, visible: Any,
     allowed &= key_at[None, :] > query_at[:, None] - window
     sliding = torch.zeros((1, 1, total, kept + total), dtype=dtype)
     sliding[0, 0].masked_fill_(~allowed, lowest)
-    return {"full_attention": full, "sliding_attention": sliding}
+    return {"full_attention": full.to(device), "sliding_attention": sliding.to(device)}
 
 
 def _sliding_cache_length(cache: Any) -> int:

@@ -271,4 +271,3 @@ def record_inference_setting(name: str, key: str, value: Any, chosen: Dict[str, 
     data.setdefault("inference_chosen", {})[key] = chosen
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf8")
     return path
-
