@@ -11,7 +11,9 @@ without the prefix cache (batch size 1). Reports:
   same dtype as the component it is compared with);
 - the component in constrained mode (in the first dtype): docs/s, share of
   completions that parse completely, classes outside the schema, mentions not in
-  the text, and items repeated more often than their mention occurs in the text;
+  the text, and items repeated beyond what the text holds (a mention, whatever
+  its class, written more often than it occurs; a relation written twice: the
+  decoder's own definition, ``constrained.repeat_flags``);
 - peak RSS, and RSS every 100 docs over ``--rss-docs`` documents;
 - a ``--long-words`` document: windows, entities in the first and last window,
   every offset valid;
@@ -47,6 +49,7 @@ sys.path.insert(0, str(REPO))
 
 from spacy_knowcoder.generation import GenerationSettings, HFGenerator  # noqa: E402
 from spacy_knowcoder.generation.blocks import KnowCoderModel  # noqa: E402
+from spacy_knowcoder.generation.constrained import repeat_flags  # noqa: E402
 from spacy_knowcoder.parsing import EventItem, RelationItem, parse_completion  # noqa: E402
 from spacy_knowcoder.prompting import render_query, wrap_query  # noqa: E402
 from spacy_knowcoder.schema import schema_from_dict  # noqa: E402
@@ -190,15 +193,10 @@ def validity(completions: Dict[str, List[str]], texts: Sequence[str],
             total += 1
             parsed += int(result.ok)
             bad_classes += result.dropped_classes
-            seen: Dict[Any, int] = {}
             for item in result.items:
                 items += 1
-                mentions = _mentions(item)
-                for mention in mentions:
-                    bad_mentions += int(mention not in text)
-                seen[item] = seen.get(item, 0) + 1  # items compare by class and mentions
-                occurrences = min((text.count(m) for m in mentions if m), default=0)
-                repeats += int(seen[item] > max(1, occurrences))
+                bad_mentions += sum(int(m not in text) for m in _mentions(item))
+            repeats += sum(repeat_flags(result.items, text, task))
     return {"completions": total, "parsed_fully": parsed, "parse_rate": parsed / max(1, total),
             "classes_outside_schema": bad_classes, "mentions_not_in_text": bad_mentions,
             "repeats_beyond_occurrences": repeats, "items": items}

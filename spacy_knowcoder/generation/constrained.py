@@ -272,14 +272,7 @@ class ResultsGrammar:
             return False
         items = parse_completion((completion + CLOSE_ITEMS).decode("utf-8", "replace"),
                                  self.task, self.roles, tuple(self.argument_names)).items
-        if not items:
-            return False
-        last = items[-1]
-        if isinstance(last, RelationItem):
-            return items.count(last) > 1
-        mention = last.trigger if isinstance(last, EventItem) else last.text
-        written = sum(1 for item in items if _mention_of(item) == mention)
-        return written > _occurrences(self.constraint.text, mention)
+        return bool(items) and repeat_flags(items, self.constraint.text, self.task)[-1]
 
     def checkpoint(self, state: State) -> Optional[bytes]:
         """At an item boundary, the bytes that close the list right here.
@@ -415,6 +408,45 @@ class ResultsGrammar:
         if trie is None:
             trie = self._tries[names] = _Trie.build(sorted(names))
         return trie
+
+
+def repeat_flags(items: Sequence[Any], text: str, task: str) -> List[bool]:
+    """For each parsed item, whether it is a repeat that the text cannot hold.
+
+    The one definition of a repeat that the decoder closes the list at
+    (``ResultsGrammar.repeats_beyond_text``) and that benchmarks count: an NER
+    or ED item whose mention, whatever its class, has been written more often
+    than it occurs in ``text`` so far in the list, or a relation written a
+    second time. EAE items (each repeats the given trigger) are never repeats.
+
+    items (Sequence[Any]): Items of ``parsing.parse_completion``, in order.
+    text (str): The text the completion extracts from.
+    task (str): The completion's task ("ner", "re", "ed" or "eae").
+    RETURNS (List[bool]): One flag per item.
+
+    Example:
+        >>> from spacy_knowcoder.parsing import EntityItem
+        >>> ann = EntityItem("Person", "Ann")
+        >>> repeat_flags([ann, EntityItem("City", "Ann"), ann], "Ann met Ann.", "ner")
+        [False, False, True]
+    """
+    if task == "eae":
+        return [False] * len(items)
+    flags: List[bool] = []
+    written: Dict[str, int] = {}
+    relations: Set[Any] = set()
+    for item in items:
+        if isinstance(item, RelationItem):
+            flags.append(item in relations)
+            relations.add(item)
+            continue
+        mention = _mention_of(item)
+        if mention is None:
+            flags.append(False)
+            continue
+        written[mention] = written.get(mention, 0) + 1
+        flags.append(written[mention] > _occurrences(text, mention))
+    return flags
 
 
 def _mention_of(item: Any) -> Optional[str]:

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spacy_knowcoder.generation import GenerationSettings, HFGenerator
-from spacy_knowcoder.generation.constrained import Constraint, ResultsGrammar, TokenChooser
+from spacy_knowcoder.generation.constrained import (Constraint, ResultsGrammar, TokenChooser,
+                                                    repeat_flags)
 from spacy_knowcoder.generation.token_bytes import vocabulary_bytes
 from spacy_knowcoder.parsing import EventItem, RelationItem, parse_completion
 
@@ -177,6 +178,25 @@ def test_repeats_beyond_the_text_are_counted_per_mention_and_relation() -> None:
     assert not relations.repeats_beyond_text(one)
     assert relations.repeats_beyond_text(one + b',\n\tR(Entity("Ann"), Entity("Ann"))')
 
+
+
+def test_repeat_flags_mark_each_item_the_text_cannot_hold() -> None:
+    """The decoder's definition, counted over a whole list (as benchmarks count it)."""
+    text = "Ann met Ann and Bo."
+    ner = parse_completion('results = [\n\tA("Ann"),\n\tB("Ann"),\n\tA("Bo"),\n\tB("Ann")\n]',
+                           "ner", {"A": (), "B": ()}).items
+    assert repeat_flags(ner, text, "ner") == [False, False, False, True]
+    re_items = parse_completion('results = [\n\tR(Entity("Ann"), Entity("Bo")),\n'
+                                '\tR(Entity("Ann"), Entity("Bo"))\n]', "re", {"R": ()}).items
+    assert repeat_flags(re_items, text, "re") == [False, True]
+    assert repeat_flags(ner, text, "eae") == [False] * 4
+    # the grammar agrees with the flags at every item boundary
+    grammar = ResultsGrammar(Constraint("ner", {"A": (), "B": ()}, text=text))
+    prefix = b"results = ["
+    for item, flag in zip(ner, repeat_flags(ner, text, "ner")):
+        prefix += b"\n\t" + f'{item.class_name}("{item.text}")'.encode()
+        assert grammar.repeats_beyond_text(prefix) == flag
+        prefix += b","
 
 @pytest.mark.model
 def test_a_looping_model_stops_at_its_first_repeat_beyond_the_text(smollm2_dir: Path) -> None:
