@@ -36,9 +36,13 @@ MANIFEST = REPO / "training" / "multilingual" / "data" / "heldout" / "manifest.j
 OUT = REPO / "benchmarks" / "results" / "multilingual"
 
 
-def tag_of(model: str) -> str:
-    """A folder name for a model argument (``knowcoder-smol``, a path's last part)."""
-    return Path(model).name or model
+def tags_of(models: Sequence[str]) -> List[str]:
+    """A distinct folder name per model argument: its name, or a path's last part;
+    where two would be the same (a shipped ``knowcoder-x-smol`` and a freshly
+    merged ``training/multilingual/knowcoder-x-smol``), the path's parts joined."""
+    tags = [Path(model).name or model for model in models]
+    return [tag if tags.count(tag) == 1 or "/" not in model
+            else "_".join(Path(model).parts[-3:]) for model, tag in zip(models, tags)]
 
 
 def catalog_entry(name: str, folder: Path, limit: int) -> Dict[str, Any]:
@@ -62,6 +66,8 @@ def evaluate(model: str, entry: Dict[str, Any], folder: Path, args: argparse.Nam
                "--name", entry["dataset"], "--limit", str(args.limit),
                "--batch-size", str(args.batch_size), "--max-new-tokens",
                str(args.max_new_tokens), "--lang", entry["language"]]
+    if args.close_penalty is not None:
+        command += ["--close-penalty", str(args.close_penalty)]
     print(" ".join(command), flush=True)
     subprocess.run(command, check=True, cwd=REPO)
 
@@ -118,6 +124,8 @@ def main(argv: List[str] = None) -> None:
     parser.add_argument("--max-new-tokens", type=int, default=96)
     parser.add_argument("--throughput-sets", nargs="*", default=[],
                         help="Catalog datasets measured for docs/s only.")
+    parser.add_argument("--close-penalty", type=float, default=None,
+                        help="For every model (default: what a shipped model recommends, else 0).")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     entries = json.loads(MANIFEST.read_text(encoding="utf-8"))
@@ -126,7 +134,7 @@ def main(argv: List[str] = None) -> None:
     (args.out / "throughput").mkdir(parents=True, exist_ok=True)
     speed_only = [catalog_entry(name, args.out / "throughput", args.limit)
                   for name in args.throughput_sets]
-    tags = [tag_of(model) for model in args.models]
+    tags = tags_of(args.models)
     for model, tag in zip(args.models, tags):
         for entry in chosen + speed_only:
             evaluate(model, entry, args.out / tag, args)
