@@ -9,7 +9,7 @@ same way, as a block of spacy-llm's ``llm_models`` registry:
     @llm_models = "spacy_knowcoder.HFModel.v1"
     name = "knowcoder-smol"
     max_new_tokens = 640
-    batch_size = 8
+    batch_size = 32
 
 ``spacy_knowcoder.HFModel.v1`` runs a shipped model, a local Hugging Face
 directory, a hub id or a ``.gguf`` file in this process (``hf.HFGenerator``);
@@ -157,7 +157,7 @@ class KnowCoderModel:
 def make_hf_model_block(
     name: Optional[str] = None,
     max_new_tokens: int = 640,
-    batch_size: int = 8,
+    batch_size: int = 32,
     device: str = "cpu",
     dtype: str = "auto",
     constrained: bool = True,
@@ -171,7 +171,7 @@ def make_hf_model_block(
     name (Optional[str]): Shipped model's name ("knowcoder-smol"), HF directory,
         hub id or ``.gguf`` file; None: the shipped default.
     max_new_tokens (int): Most tokens per answer (the reference uses 640).
-    batch_size (int): Prompts decoded together.
+    batch_size (int): Prompts decoded together (``GenerationSettings``).
     device (str): "cpu", "cuda", "cuda:N", "mps" or "auto".
     dtype (str): "auto" (bfloat16 where the CPU or GPU computes it natively),
         "float32", "bfloat16" or "float16".
@@ -251,7 +251,7 @@ def as_model_block(model: Union[str, KnowCoderModel, None],
 
     Example:
         >>> as_model_block("models/smollm2-135m").settings.batch_size
-        8
+        32
         >>> as_model_block(None).name is None
         True
     """
