@@ -69,6 +69,9 @@ def evaluate_cli(
                                        "spaCy code such as zh or de) for a model name or "
                                        "directory: the blank pipeline that tokenizes them "
                                        "(default: en)."),
+    device: Optional[str] = typer.Option(None, "--device", help="For a model run in "
+                                         "process: cpu, cuda, cuda:N, mps or auto "
+                                         "(default: the model block's, cpu)."),
     close_penalty: Optional[float] = typer.Option(None, "--close-penalty", min=0.0,
                                                   help="Under constraints, the log-"
                                                   "probability margin by which ending "
@@ -84,7 +87,8 @@ def evaluate_cli(
                                   name=name, settings=_settings(
                                       typing=typing, threshold=threshold,
                                       selection=_split_selection(split),
-                                      close_penalty=close_penalty), lang=lang)
+                                      close_penalty=close_penalty, device=device),
+                                  lang=lang)
     except _FAILURES as err:
         msg.fail(str(err), exits=1)
     print_scores(scores)
