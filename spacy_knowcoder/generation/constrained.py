@@ -440,19 +440,10 @@ def repeat_flags(items: Sequence[Any], text: str, task: str) -> List[bool]:
             flags.append(item in relations)
             relations.add(item)
             continue
-        mention = _mention_of(item)
-        if mention is None:
-            flags.append(False)
-            continue
+        mention = item.trigger if isinstance(item, EventItem) else item.text
         written[mention] = written.get(mention, 0) + 1
         flags.append(written[mention] > _occurrences(text, mention))
     return flags
-
-
-def _mention_of(item: Any) -> Optional[str]:
-    if isinstance(item, EventItem):
-        return item.trigger
-    return getattr(item, "text", None)
 
 
 def _occurrences(text: str, mention: str) -> int:

@@ -179,7 +179,6 @@ def test_repeats_beyond_the_text_are_counted_per_mention_and_relation() -> None:
     assert relations.repeats_beyond_text(one + b',\n\tR(Entity("Ann"), Entity("Ann"))')
 
 
-
 def test_repeat_flags_mark_each_item_the_text_cannot_hold() -> None:
     """The decoder's definition, counted over a whole list (as benchmarks count it)."""
     text = "Ann met Ann and Bo."
@@ -197,6 +196,7 @@ def test_repeat_flags_mark_each_item_the_text_cannot_hold() -> None:
         prefix += b"\n\t" + f'{item.class_name}("{item.text}")'.encode()
         assert grammar.repeats_beyond_text(prefix) == flag
         prefix += b","
+
 
 @pytest.mark.model
 def test_a_looping_model_stops_at_its_first_repeat_beyond_the_text(smollm2_dir: Path) -> None:

@@ -48,7 +48,7 @@ else
     }
 fi
 mkdir -p "$OUT"
-now() { "$PYTHON" -c "import time; print(round(time.time(), 1))"; }
+now() { date +%s.%N; }
 START=$(now)
 PATHS=(--paths.base_model "$BASE_MODEL" --paths.data_dir "$OUT/data" --paths.output_dir "$OUT")
 
