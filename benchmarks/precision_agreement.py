@@ -5,7 +5,8 @@ score) runs the first ``--limit`` records of each held-out NER set twice, once
 with ``dtype = "float32"`` and once with ``dtype = "bfloat16"``, keeping the
 completions. Reported per set: the share of documents whose completions are the
 same in both, strict NER F1 in each dtype, and seconds. Needs the held-out files
-of ``python -m training build-data training/configs/long.cfg``.
+of ``python -m training build-data training/configs/long.cfg`` (or
+``--heldout`` with another profile's ``data/heldout``: the files are the same).
 
 Usage:
     OMP_NUM_THREADS=2 python benchmarks/precision_agreement.py --limit 50
@@ -36,7 +37,7 @@ DTYPES = ("float32", "bfloat16")
 def run(model: str, name: str, dtype: str, args: argparse.Namespace) -> Dict[str, Any]:
     """Predictions, completions per doc, F1 and seconds of one set in one dtype."""
     labels = read_label_file(LABELS / f"{name}.json")
-    gold = read_benchmark(HELDOUT / f"{name}.jsonl", limit=args.limit)
+    gold = read_benchmark(args.heldout / f"{name}.jsonl", limit=args.limit)
     nlp, pipe = load_pipeline(model, labels, ["ner"], batch_size=args.batch_size,
                               max_new_tokens=args.max_new_tokens,
                               settings={"dtype": dtype, "store_completions": True})
@@ -61,6 +62,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="knowcoder-smol")
     parser.add_argument("--sets", nargs="+", default=list(SETS))
+    parser.add_argument("--heldout", type=Path, default=HELDOUT,
+                        help="folder of the held-out JSONL files (any profile's build-data)")
     parser.add_argument("--limit", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-new-tokens", type=int, default=96)
