@@ -18,8 +18,8 @@ with the naive torch loop of the matching precision (batch 1, no prefix cache):
   has no bfloat16 on CPU and no grammar;
 - **OpenVINO GenAI** (``pip install openvino-genai``, an IR exported by
   ``bin/export-openvino.sh``): ``ContinuousBatchingPipeline`` with prefix caching,
-  prompts submitted ``--batch-sizes`` at a time (all 200 at once ran 3.4x slower:
-  they were all prefilled before the first one's prefix was cached), inference
+  prompts submitted ``--batch-sizes`` at a time (40 at once ran 3.4x slower than 8 at
+  a time, presumably all prefilled before the first prefix was cached), inference
   precision f32 and bf16; stop strings end a row at its list's close.
 
 int8 and bf16 rows are compared with the bfloat16 / float32 naive loop as noted
