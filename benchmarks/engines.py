@@ -49,7 +49,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from inference import NER_SCHEMA, read_sentences  # noqa: E402
+from inference import NER_SCHEMA, compare, completion_tokens, naive_loop  # noqa: E402
+from inference import read_sentences  # noqa: E402
+from spacy_knowcoder.answer import LIST_CLOSE  # noqa: E402
 from spacy_knowcoder.generation import GenerationSettings, HFGenerator  # noqa: E402
 from spacy_knowcoder.generation.base import list_is_closed, truncate_completion  # noqa: E402
 from spacy_knowcoder.prompting import render_query, wrap_query  # noqa: E402
@@ -63,11 +65,12 @@ OV_PRECISIONS = {"f32": "float32", "bf16": "bfloat16"}
 #: Tokens one OpenVINO scheduler step may take (a whole prompt's prefill fits).
 OV_BATCHED_TOKENS = 4096
 #: Where a list can close: ``results = []`` or a closing bracket on its own line.
-OV_STOP_STRINGS = {"= []", "\n]"}
+OV_STOP_STRINGS = {"= []", LIST_CLOSE}
 
 
 def make_prompts(texts: Sequence[str]) -> List[str]:
-    """The KnowCoder NER prompt of each text (no BOS; engines add it)."""
+    """The KnowCoder NER prompt of each text (no BOS; engines add it), as
+    ``naive_loop`` builds it."""
     schema = schema_from_dict(NER_SCHEMA)
     return [wrap_query(render_query("ner", schema, text)) for text in texts]
 
@@ -88,33 +91,29 @@ def row(engine: str, precision: str, batch: int, seconds: float, outputs: List[s
     n = len(outputs)
     result = {"engine": engine, "precision": precision, "batch": batch, "seconds": seconds,
               "docs_per_s": n / seconds, "compared_with": compared_with,
-              "tokens": sum(len(tokenizer(o, add_special_tokens=False)["input_ids"])
-                            for o in outputs)}
+              "tokens": completion_tokens(tokenizer, {"ner": outputs})}
     if naive is not None:
-        pairs = list(zip(naive["outputs"], outputs))
-        result["identical"] = sum(a == b for a, b in pairs)
+        same = compare({"ner": naive["outputs"]}, {"ner": outputs})
+        result["identical"], result["total"] = same["identical"], same["total"]
         # the first few differences, to see what kind they are
-        result["differences"] = [{"doc": i, "naive": a, "engine": b}
-                                 for i, (a, b) in enumerate(pairs) if a != b][:5]
-        result["total"] = n
+        result["differences"] = [{"doc": i, "naive": a, "engine": b} for i, (a, b)
+                                 in enumerate(zip(naive["outputs"], outputs)) if a != b][:5]
         result["speedup"] = naive["seconds"] / seconds
     return result
 
 
-def torch_rows(model: str, prompts: List[str], args: argparse.Namespace
-               ) -> Tuple[List[Dict[str, Any]], Dict[str, Dict[str, Any]], Any]:
-    """The naive loop (every engine's reference) and, with the torch engine, the
-    component's generator, per dtype."""
+def torch_rows(model: str, texts: List[str], prompts: List[str], args: argparse.Namespace
+               ) -> Tuple[List[Dict[str, Any]], Dict[str, Dict[str, Any]], HFGenerator]:
+    """The naive loop of ``benchmarks/inference.py`` (every engine's reference) and,
+    with the torch engine, the component's generator, per dtype."""
     rows: List[Dict[str, Any]] = []
     naive_runs: Dict[str, Dict[str, Any]] = {}
-    tokenizer = None
     for dtype in ("float32", "bfloat16"):
-        gen = HFGenerator(model, GenerationSettings(dtype=dtype, batch_size=1, prefix_cache=False,
-                                                    constrained=False,
-                                                    max_new_tokens=args.max_new_tokens))
+        gen = HFGenerator(model, GenerationSettings(dtype=dtype))
         tokenizer = gen.tokenizer
-        print(f"torch {dtype}: naive loop on {len(prompts)} prompts ...", flush=True)
-        outputs, seconds = timed(lambda: [gen.generate([p])[0] for p in prompts])
+        print(f"torch {dtype}: naive loop on {len(texts)} texts ...", flush=True)
+        naive = naive_loop(gen, NER_SCHEMA, ["ner"], texts, args.max_new_tokens)
+        outputs, seconds = naive["completions"]["ner"], naive["seconds"]
         naive_runs[dtype] = {"outputs": outputs, "seconds": seconds}
         rows.append(row("torch naive loop", dtype, 1, seconds, outputs, None, "-", tokenizer))
         for batch in args.batch_sizes if "torch" in args.engines else ():
@@ -125,28 +124,27 @@ def torch_rows(model: str, prompts: List[str], args: argparse.Namespace
             outputs, seconds = timed(lambda: fast.generate(prompts))
             rows.append(row("torch component (prefix cache)", dtype, batch, seconds, outputs,
                             naive_runs[dtype], dtype, tokenizer))
-    return rows, naive_runs, tokenizer
-
-
-def common_prefix(sequences: Sequence[Sequence[int]]) -> int:
-    """Length of the longest token prefix all sequences share."""
-    first = sequences[0]
-    length = min(len(s) for s in sequences)
-    for i in range(length):
-        if any(s[i] != first[i] for s in sequences):
-            return i
-    return length
+    return rows, naive_runs, gen
 
 
 def ctranslate2_rows(model: str, prompts: List[str], naive_runs: Dict[str, Dict[str, Any]],
-                     tokenizer: Any, args: argparse.Namespace) -> List[Dict[str, Any]]:
-    """CTranslate2 with the schema prefix as ``static_prompt``, per quantization."""
+                     gen: HFGenerator, args: argparse.Namespace) -> List[Dict[str, Any]]:
+    """CTranslate2 with the schema prefix as ``static_prompt``, per quantization.
+
+    Prompts are split into the schema prefix and each document's rest where the
+    component splits them (``HFGenerator.encode_split``), so every engine sees the
+    token ids torch sees."""
     import ctranslate2
     from ctranslate2.converters import TransformersConverter
 
-    ids = [tokenizer(p)["input_ids"] for p in prompts]
-    shared = max(1, common_prefix(ids) - 1)  # every row keeps at least one start token
-    static = tokenizer.convert_ids_to_tokens(ids[0][:shared])
+    tokenizer = gen.tokenizer
+    splits = [gen.encode_split(p) for p in prompts]
+    prefixes = {tuple(prefix) for prefix, _ in splits}
+    if len(prefixes) != 1:
+        raise ValueError(f"static_prompt needs one schema prefix; the prompts have "
+                         f"{len(prefixes)}")
+    static = tokenizer.convert_ids_to_tokens(splits[0][0])
+    ids = [suffix for _, suffix in splits]
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     rows = []
     for quantization, compared in CT2_TYPES.items():
@@ -157,15 +155,14 @@ def ctranslate2_rows(model: str, prompts: List[str], naive_runs: Dict[str, Dict[
         for batch in args.batch_sizes:
             print(f"ctranslate2 {quantization}: batch {batch} ...", flush=True)
             outputs, seconds = timed(lambda: _ct2_generate(generator, tokenizer, ids, order,
-                                                           shared, static, batch, args))
+                                                           static, batch, args))
             rows.append(row("CTranslate2 (static_prompt)", quantization, batch, seconds,
                             outputs, naive_runs.get(compared), compared, tokenizer))
     return rows
 
 
 def _ct2_generate(generator: Any, tokenizer: Any, ids: List[List[int]], order: List[int],
-                  shared: int, static: List[str], batch: int,
-                  args: argparse.Namespace) -> List[str]:
+                  static: List[str], batch: int, args: argparse.Namespace) -> List[str]:
     outputs = [""] * len(ids)
     for start in range(0, len(order), batch):
         chunk = order[start:start + batch]
@@ -176,7 +173,7 @@ def _ct2_generate(generator: Any, tokenizer: Any, ids: List[List[int]], order: L
             return list_is_closed(tokenizer.decode(written[step.batch_id]))
 
         results = generator.generate_batch(
-            [tokenizer.convert_ids_to_tokens(ids[i][shared:]) for i in chunk],
+            [tokenizer.convert_ids_to_tokens(ids[i]) for i in chunk],
             static_prompt=static, max_length=args.max_new_tokens,
             include_prompt_in_result=False, end_token=[tokenizer.eos_token_id],
             callback=closed)
@@ -187,7 +184,7 @@ def _ct2_generate(generator: Any, tokenizer: Any, ids: List[List[int]], order: L
 
 
 def openvino_rows(folder: Path, prompts: List[str], naive_runs: Dict[str, Dict[str, Any]],
-                  tokenizer: Any, args: argparse.Namespace) -> List[Dict[str, Any]]:
+                  gen: HFGenerator, args: argparse.Namespace) -> List[Dict[str, Any]]:
     """OpenVINO GenAI's continuous-batching pipeline with prefix caching, per precision."""
     import openvino_genai
 
@@ -214,7 +211,7 @@ def openvino_rows(folder: Path, prompts: List[str], naive_runs: Dict[str, Dict[s
                                        [config] * len(prompts[start:start + batch]))])
             rows.append(row("OpenVINO GenAI (continuous batching, prefix caching)", precision,
                             batch, seconds, outputs, naive_runs.get(compared), compared,
-                            tokenizer))
+                            gen.tokenizer))
     return rows
 
 
@@ -262,12 +259,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Sequence[str]) -> Dict[str, Any]:
     args = parse_args(argv)
     warnings.simplefilter("ignore")
-    prompts = make_prompts(read_sentences(Path(args.data), args.n_docs))
-    rows, naive_runs, tokenizer = torch_rows(args.model, prompts, args)
+    texts = read_sentences(Path(args.data), args.n_docs)
+    prompts = make_prompts(texts)
+    rows, naive_runs, gen = torch_rows(args.model, texts, prompts, args)
     if "ctranslate2" in args.engines:
-        rows += ctranslate2_rows(args.model, prompts, naive_runs, tokenizer, args)
+        rows += ctranslate2_rows(args.model, prompts, naive_runs, gen, args)
     if "openvino" in args.engines:
-        rows += openvino_rows(args.openvino_model, prompts, naive_runs, tokenizer, args)
+        rows += openvino_rows(args.openvino_model, prompts, naive_runs, gen, args)
     result = {"model": args.model, "n_docs": len(prompts), "threads": args.threads,
               "max_new_tokens": args.max_new_tokens, "rows": rows}
     args.out.mkdir(parents=True, exist_ok=True)
