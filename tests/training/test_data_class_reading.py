@@ -20,7 +20,8 @@ from spacy_knowcoder.schema import schema_from_dict, schema_from_source
 from training.data import DataSettings, build_training_data
 from training.data.chunks import split_record
 from training.data.decontaminate import HeldOutIndex
-from training.data.following import negative_weights, per_class_samples, swap_names, task_samples
+from training.data.following import (mask_names, negative_weights, per_class_samples, swap_names,
+                                     task_samples)
 from training.data.sampling import candidates, weighted_sample
 
 DATA_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -110,6 +111,39 @@ def test_name_swap_zero_builds_the_same_samples_as_before():
     assert runs[0] == runs[1]
     with pytest.raises(ValueError, match="E255.*name_swap"):
         DataSettings(name_swap=1.5)
+
+
+def test_masked_names_leave_only_the_definition_to_decide():
+    """With name_mask = 1 every NER list of two or more classes shows neutral names
+    (EntityA...) in varying order; the answer calls each mention by the name its
+    definition carries, and the rest of the prompt is unchanged."""
+    schema = schema_from_dict({"entities": {"person": "A human being.", "city": "A large town.",
+                                            "film": "A motion picture."}})
+    text = "Ann lives in Rome."
+    record = make_record("r", text, [mention(text, 0, 3, "person"),
+                                     mention(text, 13, 17, "city")])
+    settings = DataSettings(ner_candidates=3, negative_share=0.0, name_mask=1.0)
+    plain = DataSettings(ner_candidates=3, negative_share=0.0)
+    names_of_person = set()
+    for seed in range(20):
+        sample = next(task_samples("ner", [record], schema, "toy", random.Random(seed), settings))
+        shown = _listed(sample)
+        described = {t.class_name: t.description for t in shown.entities}
+        assert all(name.startswith("Entity") and len(name) == 7 for name in described)
+        assert sorted(described.values()) == sorted(t.description for t in schema.entities)
+        answer = parse_completion(sample["response"], "ner", classes_for("ner", shown))
+        assert answer.complete and not answer.problems
+        by_text = {item.text: described[item.class_name] for item in answer.items}
+        assert by_text == {"Ann": "A human being.", "Rome": "A large town."}
+        names_of_person.add(next(n for n, d in described.items() if d == "A human being."))
+        unmasked = next(task_samples("ner", [record], schema, "toy", random.Random(seed), plain))
+        assert sample["prompt"].split("class ", 2)[0] == unmasked["prompt"].split("class ", 2)[0]
+        assert sample["prompt"].endswith(unmasked["prompt"][unmasked["prompt"].rindex('"""'):])
+    assert len(names_of_person) >= 5  # the letter says nothing about the class
+    one = schema_from_dict({"entities": {"person": "A human being."}})
+    assert mask_names(one, random.Random(0)) is one
+    with pytest.raises(ValueError, match="E255.*name_mask"):
+        DataSettings(name_mask=-0.1)
 
 
 def test_per_class_prompts_list_one_class_and_about_half_answer_empty():

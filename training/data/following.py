@@ -15,7 +15,7 @@ Example:
 import math
 import random
 from dataclasses import replace
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from spacy_knowcoder.prompting import Trigger, render_query, wrap_query
 from spacy_knowcoder.schema import Schema
@@ -84,23 +84,27 @@ def task_samples(task: str, records: Sequence[Dict[str, Any]], schema: Schema, d
         if task == "ner" and settings.per_class and rng.random() < settings.per_class:
             yield from per_class_samples(group, labels, schema, dataset, rng, settings.quoting)
             continue
-        swap = None
+        rename = None
         if task == "ner" and settings.name_swap and rng.random() < settings.name_swap:
-            swap = rng.random()  # the seed of this group's name permutation
-        yield from _fitted(task, group, labels, schema, dataset, settings, swap)
+            rename = (swap_names, rng.random())  # the seed of this group's name permutation
+        elif task == "ner" and settings.name_mask and rng.random() < settings.name_mask:
+            rename = (mask_names, rng.random())
+        yield from _fitted(task, group, labels, schema, dataset, settings, rename)
 
 
 def _fitted(task: str, group: Sequence[Dict[str, Any]], labels: List[str], schema: Schema,
-            dataset: str, settings: DataSettings, swap: Optional[float] = None
+            dataset: str, settings: DataSettings,
+            rename: Optional[Tuple[Callable[[Schema, random.Random], Schema], float]] = None
             ) -> List[Sample]:
     """The group's samples, with absent classes dropped while the longest is too long
-    (and the class names moved among the listed classes when ``swap`` seeds it)."""
+    (and the listed classes renamed when ``rename`` gives a renamer and its seed:
+    ``swap_names`` or ``mask_names``)."""
     gold = {label for record in group for label in _gold(task, record)}
     kind = _GOLD[task][2]
     while True:
         listed = subschema(schema, kind, labels)
-        if swap is not None:
-            listed = swap_names(listed, random.Random(swap))
+        if rename is not None:
+            listed = rename[0](listed, random.Random(rename[1]))
         samples = [_sample(task, record, listed, dataset, settings.quoting) for record in group]
         longest = max(len(s["prompt"]) + len(s["response"]) for s in samples)
         absent = [i for i, label in enumerate(labels) if label not in gold]
@@ -174,6 +178,36 @@ def swap_names(schema: Schema, rng: random.Random) -> Schema:
     for position, index in enumerate(order):
         moved[index] = names[order[(position + shift) % len(order)]]
     return Schema(entities=tuple(replace(t, class_name=name) for t, name in zip(types, moved)))
+
+
+#: Letters of the neutral class names ``mask_names`` gives (``EntityA`` ...).
+MASK_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def mask_names(schema: Schema, rng: random.Random) -> Schema:
+    """The entity types of ``schema`` with neutral class names (``EntityA``, ``EntityB``...).
+
+    The letters are drawn in random order, so neither a name nor its place in
+    the list says which class a mention belongs to: only the docstring does.
+    GoLLIE (Sainz et al. 2024, arXiv 2310.03668) masks class names in training
+    so that the model learns to follow the guidelines. Labels, definitions and
+    examples stay; the answer calls each mention by its class's new name. A
+    schema with fewer than two types, more types than letters, or entity
+    inheritance comes back as is.
+
+    Example:
+        >>> from spacy_knowcoder.schema import schema_from_dict
+        >>> schema = schema_from_dict({"entities": {"person": "A human.", "city": "A town."}})
+        >>> [(t.label, t.class_name) for t in mask_names(schema, random.Random(0)).entities]
+        [('person', 'EntityM'), ('city', 'EntityY')]
+    """
+    types = list(schema.entities)
+    if not 2 <= len(types) <= len(MASK_LETTERS) \
+            or any(tuple(t.parents) != (BASE_ENTITY,) for t in types):
+        return schema
+    letters = rng.sample(MASK_LETTERS, len(types))
+    return Schema(entities=tuple(replace(t, class_name=f"Entity{letter}")
+                                 for t, letter in zip(types, letters)))
 
 
 def negative_weights(task: str, records: Sequence[Dict[str, Any]]) -> Dict[str, float]:

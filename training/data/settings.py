@@ -61,6 +61,10 @@ class DataSettings:
         has its class names moved among its classes (every class gets another's
         name, the definitions stay), so that only the docstring tells which
         class a mention belongs to (``following.swap_names``).
+    name_mask (float): Chance that a NER candidate list of two or more classes
+        (not already name-swapped) shows neutral class names (``EntityA``...,
+        letters in random order) instead of its own, so that only the docstring
+        tells the classes apart (``following.mask_names``; GoLLIE's masking).
     per_class (float): Share of NER candidate lists rendered one class per
         prompt (``following.per_class_samples``): each listed class that occurs
         in the group asks about the records that hold it and as many that do
@@ -107,6 +111,7 @@ class DataSettings:
     negative_share: float = 0.15
     gold_dropout: float = 0.0
     name_swap: float = 0.0
+    name_mask: float = 0.0
     per_class: float = 0.0
     negatives: str = "uniform"
     chunk_chars: int = 0
@@ -127,7 +132,7 @@ class DataSettings:
         for name in ("negative_share", "gold_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 _bad(name, "a share in [0, 1)", getattr(self, name))
-        for name in ("name_swap", "per_class"):
+        for name in ("name_swap", "name_mask", "per_class"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 _bad(name, "a share in [0, 1]", getattr(self, name))
         if self.negatives not in ("uniform", "frequency"):
