@@ -20,11 +20,21 @@ generated spans:
   calibrated scoring again; "follows the definition" is the share typed as the
   class that now carries their gold type's definition, "follows the name" the
   share still typed by their old class name (chance is 1 / #classes for each);
+- the masked-names test: every class is renamed to a neutral name (``Entity``
+  and a letter, letters in random order, as ``[data] name_mask`` trains), and
+  the gold mentions are typed by calibrated scoring; the share with the gold
+  class measures typing by the definitions alone (chance is 1 / #classes);
 - the absent-class test: each record's most frequent gold class is left out of
   the candidate list, and the model generates (typing by score); "emits absent"
   is the share of that class's gold mentions that still come out, under any
   class (the model should leave them out, so lower is better);
 - seconds spent generating, re-typing the generated items, and typing gold spans.
+
+A relation set (SemEval-2010 Task 8: ``--sets semeval2010_task8``) gets the
+typing measures on its gold (head, tail) pairs instead: raw and calibrated
+type accuracy, the majority-class share of the calibrated choices (and gold's),
+the swap test and the masked-names test (``RelationA``...), all by scoring the
+listed relation classes over the gold pair.
 
 Writes ``class_following.json`` and ``class_following.md`` to ``--out``.
 
@@ -32,9 +42,12 @@ Usage:
     OMP_NUM_THREADS=2 python benchmarks/class_following.py --limit 100
     python benchmarks/class_following.py --sets re3d --limit 5 --models knowcoder-smol  # quick
     python benchmarks/class_following.py --absent-only --limit 100  # only the absent-class test
+    python benchmarks/class_following.py --masked-only --limit 100  # only the masked-names test
+    python benchmarks/class_following.py --sets semeval2010_task8 --limit 100  # relations
 """
 import argparse
 import json
+import random
 import sys
 import time
 import warnings
@@ -52,7 +65,8 @@ from spacy_knowcoder.evaluation.evaluate import load_pipeline  # noqa: E402
 from spacy_knowcoder.evaluation.gold_docs import doc_to_record  # noqa: E402
 from spacy_knowcoder.evaluation.metrics import HEADLINE, score_records  # noqa: E402
 from spacy_knowcoder.generation.base import generate_for_jobs  # noqa: E402
-from spacy_knowcoder.parsing import EntityItem  # noqa: E402
+from spacy_knowcoder.parsing import EntityItem, RelationItem  # noqa: E402
+from training.data.following import MASK_LETTERS  # noqa: E402
 from typing_speed import precision_by_score  # noqa: E402  (benchmarks/ is on sys.path)
 
 HELDOUT = REPO / "training" / "long" / "data" / "heldout"
@@ -72,6 +86,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "class_following")
     parser.add_argument("--absent-only", action="store_true",
                         help="run only the absent-class test")
+    parser.add_argument("--masked-only", action="store_true",
+                        help="run only the masked-names test")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     rows = []
@@ -91,6 +107,13 @@ def main() -> None:
 def run_set(model: str, name: str, args: argparse.Namespace) -> Dict[str, Any]:
     labels = read_label_file(LABELS / f"{name}.json")
     gold = read_benchmark(args.heldout / f"{name}.jsonl", limit=args.limit)
+    if labels.relation_labels and not labels.entity_labels:
+        return relation_probe(model, name, labels, gold, args)
+    if args.masked_only:
+        clock = time.perf_counter()
+        masked = masked_probe(model, labels, gold, args)
+        return {"model": model, "set": name, "docs": len(gold), **masked,
+                "seconds": {"masked": round(time.perf_counter() - clock, 1)}}
     clock = time.perf_counter()
     absent = absent_probe(model, labels, gold, args)
     absent_seconds = round(time.perf_counter() - clock, 1)
@@ -143,8 +166,11 @@ def run_set(model: str, name: str, args: argparse.Namespace) -> Dict[str, Any]:
     clock = time.perf_counter()
     swap = swap_probe(model, labels, gold, args)
     seconds["swap"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    masked = masked_probe(model, labels, gold, args)
+    seconds["masked"] = time.perf_counter() - clock
     return {"model": model, "set": name, "docs": len(gold), "classes": len(class_of),
-            **swap,
+            **swap, **masked,
             "f1_generate": _f1(gold, generated), "f1_score": _f1(gold, retyped),
             "span_type_acc_generate": _span_type_accuracy(gold, generated),
             "span_type_acc_score": _span_type_accuracy(gold, retyped),
@@ -211,6 +237,107 @@ def swap_probe(model: str, labels: LabelSet, gold: Sequence[Dict[str, Any]],
             by_name += int(label_of[calibrated[text]] == gold_label)
     return {"swap_follows_definition": _share(follow, total),
             "swap_follows_name": _share(by_name, total)}
+
+
+def masked_probe(model: str, labels: LabelSet, gold: Sequence[Dict[str, Any]],
+                 args: argparse.Namespace) -> Dict[str, Optional[float]]:
+    """Type gold mentions under a schema whose class names are neutral (EntityA...)."""
+    names = list(labels.entity_labels)
+    letters = random.Random(0).sample(MASK_LETTERS, len(names)) \
+        if len(names) <= len(MASK_LETTERS) else []
+    if len(names) < 2 or not letters:
+        return {"masked_type_acc": None}
+    neutral = {name: f"entity {letter.lower()}" for name, letter in zip(names, letters)}
+    masked = LabelSet(entity_labels={neutral[n]: labels.entity_labels[n] for n in names})
+    nlp, pipe_name = load_pipeline(model, masked, ["ner"], batch_size=args.batch_size,
+                                   max_new_tokens=args.max_new_tokens,
+                                   settings={"typing": "score"})
+    pipe = nlp.get_pipe(pipe_name)
+    extractor, generator, stage = pipe.extractor, pipe.generator, pipe.class_scoring
+    class_of = {t.label: t.class_name for t in pipe.schema.entities}
+    right = total = 0
+    for record in gold:
+        mentions = [(e["text"], class_of[neutral[e["label"]]]) for e in record["entities"]
+                    if e["label"] in neutral]
+        if not mentions:
+            continue
+        doc = nlp.make_doc(record["text"])
+        job = extractor.jobs("ner", [extractor.start(doc, [doc[:]])])[0]
+        _, calibrated = _best_classes(stage, generator, extractor, job,
+                                      [text for text, _ in mentions])
+        for text, gold_class in mentions:
+            total += 1
+            right += int(calibrated[text] == gold_class)
+    return {"masked_type_acc": _share(right, total)}
+
+
+def relation_probe(model: str, name: str, labels: LabelSet, gold: Sequence[Dict[str, Any]],
+                   args: argparse.Namespace) -> Dict[str, Any]:
+    """Type each gold (head, tail) pair of a relation set by scoring its classes, under
+    the set's own schema, a schema with definitions moved one class on, and one with
+    neutral class names."""
+    clock = time.perf_counter()
+    names = list(labels.relation_labels)
+    values = [labels.relation_labels[n] for n in names]
+    own = _type_pairs(model, labels.relation_labels, gold, args)
+    swapped = _type_pairs(model, dict(zip(names, values[1:] + values[:1])), gold, args)
+    carrier = {names[j]: names[(j - 1) % len(names)] for j in range(len(names))}
+    letters = random.Random(0).sample(MASK_LETTERS, min(len(names), len(MASK_LETTERS)))
+    neutral = {n: f"relation {letter.lower()}" for n, letter in zip(names, letters)}
+    masked = _type_pairs(model, {neutral.get(n, n): v for n, v in zip(names, values)},
+                         gold, args)
+    pairs = [(r["label"], choice) for r, choice in zip(_gold_pairs(gold), own["calibrated"])]
+    chosen = Counter(choice for _, choice in pairs)
+    golds = Counter(label for label, _ in pairs)
+    return {
+        "model": model, "set": name, "docs": len(gold), "classes": len(names),
+        "relations": len(pairs),
+        "gold_type_acc_raw": _share(sum(g == c for g, c in zip(
+            [r["label"] for r in _gold_pairs(gold)], own["raw"])), len(pairs)),
+        "gold_type_acc_calibrated": _share(sum(g == c for g, c in pairs), len(pairs)),
+        "majority_share_score": _share(max(chosen.values(), default=0), len(pairs)),
+        "majority_share_gold": _share(max(golds.values(), default=0), len(pairs)),
+        "swap_follows_definition": _share(sum(carrier[r["label"]] == c for r, c in zip(
+            _gold_pairs(gold), swapped["calibrated"])), len(pairs)),
+        "swap_follows_name": _share(sum(r["label"] == c for r, c in zip(
+            _gold_pairs(gold), swapped["calibrated"])), len(pairs)),
+        "masked_type_acc": _share(sum(neutral.get(r["label"]) == c for r, c in zip(
+            _gold_pairs(gold), masked["calibrated"])), len(pairs)),
+        "seconds": {"relations": round(time.perf_counter() - clock, 1)}}
+
+
+def _gold_pairs(gold: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Every gold relation of ``gold``, in record order."""
+    return [relation for record in gold for relation in record["relations"]]
+
+
+def _type_pairs(model: str, relation_labels: Dict[str, str], gold: Sequence[Dict[str, Any]],
+                args: argparse.Namespace) -> Dict[str, List[str]]:
+    """The label chosen for each gold relation by raw and by calibrated score."""
+    nlp, pipe_name = load_pipeline(model, LabelSet(relation_labels=relation_labels), ["re"],
+                                   batch_size=args.batch_size,
+                                   max_new_tokens=args.max_new_tokens,
+                                   settings={"typing": "score"})
+    pipe = nlp.get_pipe(pipe_name)
+    extractor, generator, stage = pipe.extractor, pipe.generator, pipe.class_scoring
+    label_of = {t.class_name: t.label for t in pipe.schema.relations}
+    out: Dict[str, List[str]] = {"raw": [], "calibrated": []}
+    for record in gold:
+        if not record["relations"]:
+            continue
+        doc = nlp.make_doc(record["text"])
+        job = extractor.jobs("re", [extractor.start(doc, [doc[:]])])[0]
+        classes = list(job.classes)
+        items = [RelationItem(classes[0], r["head"]["text"], r["tail"]["text"])
+                 for r in record["relations"]]
+        raw, offsets = stage.class_scores(generator, "re", job.prompt, classes, items,
+                                          lambda job=job: extractor.content_free_prompt(job))
+        for row in raw:
+            calibrated = [score - offset for score, offset in zip(row, offsets)]
+            out["raw"].append(label_of[classes[max(range(len(classes)), key=row.__getitem__)]])
+            out["calibrated"].append(
+                label_of[classes[max(range(len(classes)), key=calibrated.__getitem__)]])
+    return out
 
 
 def _type_gold_spans(stage: ClassScoring, generator: Any, extractor: Any, job: Any,
@@ -295,7 +422,8 @@ COLUMNS: Tuple[Tuple[str, str], ...] = (
     ("majority_share_generate", "majority gen"), ("majority_share_score", "majority score"),
     ("majority_share_gold", "majority gold"),
     ("precision_score_high", "P score>=0.5"), ("precision_score_low", "P score<0.5"),
-    ("swap_follows_definition", "swap: definition"), ("swap_follows_name", "swap: name"))
+    ("swap_follows_definition", "swap: definition"), ("swap_follows_name", "swap: name"),
+    ("masked_type_acc", "masked names: type acc"))
 
 
 def markdown(rows: Sequence[Dict[str, Any]], args: argparse.Namespace) -> str:
