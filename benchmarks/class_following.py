@@ -211,64 +211,68 @@ def absent_probe(model: str, labels: LabelSet, gold: Sequence[Dict[str, Any]],
 def swap_probe(model: str, labels: LabelSet, gold: Sequence[Dict[str, Any]],
                args: argparse.Namespace) -> Dict[str, Optional[float]]:
     """Type gold mentions under a schema whose definitions moved one class on."""
-    names = list(labels.entity_labels)
-    values = [labels.entity_labels[n] for n in names]
-    swapped = LabelSet(entity_labels=dict(zip(names, values[1:] + values[:1])))
-    carrier = {names[j]: names[(j - 1) % len(names)] for j in range(len(names))}
-    nlp, pipe_name = load_pipeline(model, swapped, ["ner"], batch_size=args.batch_size,
-                                   max_new_tokens=args.max_new_tokens,
-                                   settings={"typing": "score"})
-    pipe = nlp.get_pipe(pipe_name)
-    extractor, generator, stage = pipe.extractor, pipe.generator, pipe.class_scoring
-    label_of = {t.class_name: t.label for t in pipe.schema.entities}
-    class_of = {t.label: t.class_name for t in pipe.schema.entities}
-    follow = by_name = total = 0
-    for record in gold:
-        mentions = [(e["text"], e["label"]) for e in record["entities"] if e["label"] in class_of]
-        if not mentions or len(names) < 2:
-            continue
-        doc = nlp.make_doc(record["text"])
-        job = extractor.jobs("ner", [extractor.start(doc, [doc[:]])])[0]
-        _, calibrated = _best_classes(stage, generator, extractor, job,
-                                      [text for text, _ in mentions])
-        for text, gold_label in mentions:
-            total += 1
-            follow += int(label_of[calibrated[text]] == carrier[gold_label])
-            by_name += int(label_of[calibrated[text]] == gold_label)
-    return {"swap_follows_definition": _share(follow, total),
-            "swap_follows_name": _share(by_name, total)}
+    if len(labels.entity_labels) < 2:
+        return {"swap_follows_definition": None, "swap_follows_name": None}
+    swapped, carrier = _moved_definitions(labels.entity_labels)
+    typed = _type_mentions(model, swapped, gold, args)
+    return {"swap_follows_definition": _share(sum(carrier[g] == c for g, c in typed), len(typed)),
+            "swap_follows_name": _share(sum(g == c for g, c in typed), len(typed))}
 
 
 def masked_probe(model: str, labels: LabelSet, gold: Sequence[Dict[str, Any]],
                  args: argparse.Namespace) -> Dict[str, Optional[float]]:
     """Type gold mentions under a schema whose class names are neutral (EntityA...)."""
-    names = list(labels.entity_labels)
-    letters = random.Random(0).sample(MASK_LETTERS, len(names)) \
-        if len(names) <= len(MASK_LETTERS) else []
-    if len(names) < 2 or not letters:
+    neutral = _neutral_names(list(labels.entity_labels), "entity")
+    if len(neutral) < 2:
         return {"masked_type_acc": None}
-    neutral = {name: f"entity {letter.lower()}" for name, letter in zip(names, letters)}
-    masked = LabelSet(entity_labels={neutral[n]: labels.entity_labels[n] for n in names})
-    nlp, pipe_name = load_pipeline(model, masked, ["ner"], batch_size=args.batch_size,
+    typed = _type_mentions(model, {neutral[n]: d for n, d in labels.entity_labels.items()},
+                           gold, args, rename=neutral)
+    return {"masked_type_acc": _share(sum(neutral[g] == c for g, c in typed), len(typed))}
+
+
+def _moved_definitions(definitions: Dict[str, str]) -> Tuple[Dict[str, str], Dict[str, str]]:
+    """The definitions moved one class on (class i gets class i+1's), and for each
+    label the label that now carries its definition."""
+    names = list(definitions)
+    values = [definitions[n] for n in names]
+    return (dict(zip(names, values[1:] + values[:1])),
+            {names[j]: names[(j - 1) % len(names)] for j in range(len(names))})
+
+
+def _neutral_names(names: Sequence[str], kind: str) -> Dict[str, str]:
+    """Each label's neutral stand-in (``entity q`` renders as ``EntityQ``), letters in a
+    fixed random order; empty when there are more labels than letters."""
+    if len(names) > len(MASK_LETTERS):
+        return {}
+    letters = random.Random(0).sample(MASK_LETTERS, len(names))
+    return {name: f"{kind} {letter.lower()}" for name, letter in zip(names, letters)}
+
+
+def _type_mentions(model: str, entity_labels: Dict[str, str], gold: Sequence[Dict[str, Any]],
+                   args: argparse.Namespace, rename: Optional[Dict[str, str]] = None
+                   ) -> List[Tuple[str, str]]:
+    """(gold label, label chosen by calibrated score) for every gold mention, typed
+    under ``entity_labels``; ``rename`` maps gold labels to that schema's labels."""
+    rename = rename or {}
+    nlp, pipe_name = load_pipeline(model, LabelSet(entity_labels=entity_labels), ["ner"],
+                                   batch_size=args.batch_size,
                                    max_new_tokens=args.max_new_tokens,
                                    settings={"typing": "score"})
     pipe = nlp.get_pipe(pipe_name)
     extractor, generator, stage = pipe.extractor, pipe.generator, pipe.class_scoring
-    class_of = {t.label: t.class_name for t in pipe.schema.entities}
-    right = total = 0
+    label_of = {t.class_name: t.label for t in pipe.schema.entities}
+    typed: List[Tuple[str, str]] = []
     for record in gold:
-        mentions = [(e["text"], class_of[neutral[e["label"]]]) for e in record["entities"]
-                    if e["label"] in neutral]
+        mentions = [(e["text"], e["label"]) for e in record["entities"]
+                    if rename.get(e["label"], e["label"]) in entity_labels]
         if not mentions:
             continue
         doc = nlp.make_doc(record["text"])
         job = extractor.jobs("ner", [extractor.start(doc, [doc[:]])])[0]
         _, calibrated = _best_classes(stage, generator, extractor, job,
                                       [text for text, _ in mentions])
-        for text, gold_class in mentions:
-            total += 1
-            right += int(calibrated[text] == gold_class)
-    return {"masked_type_acc": _share(right, total)}
+        typed.extend((label, label_of[calibrated[text]]) for text, label in mentions)
+    return typed
 
 
 def relation_probe(model: str, name: str, labels: LabelSet, gold: Sequence[Dict[str, Any]],
@@ -277,32 +281,29 @@ def relation_probe(model: str, name: str, labels: LabelSet, gold: Sequence[Dict[
     the set's own schema, a schema with definitions moved one class on, and one with
     neutral class names."""
     clock = time.perf_counter()
-    names = list(labels.relation_labels)
-    values = [labels.relation_labels[n] for n in names]
-    own = _type_pairs(model, labels.relation_labels, gold, args)
-    swapped = _type_pairs(model, dict(zip(names, values[1:] + values[:1])), gold, args)
-    carrier = {names[j]: names[(j - 1) % len(names)] for j in range(len(names))}
-    letters = random.Random(0).sample(MASK_LETTERS, min(len(names), len(MASK_LETTERS)))
-    neutral = {n: f"relation {letter.lower()}" for n, letter in zip(names, letters)}
-    masked = _type_pairs(model, {neutral.get(n, n): v for n, v in zip(names, values)},
-                         gold, args)
-    pairs = [(r["label"], choice) for r, choice in zip(_gold_pairs(gold), own["calibrated"])]
-    chosen = Counter(choice for _, choice in pairs)
-    golds = Counter(label for label, _ in pairs)
+    definitions = labels.relation_labels
+    own = _type_pairs(model, definitions, gold, args)
+    swapped, carrier = _moved_definitions(definitions)
+    moved = _type_pairs(model, swapped, gold, args)
+    neutral = _neutral_names(list(definitions), "relation")
+    masked = _type_pairs(model, {neutral[n]: d for n, d in definitions.items()}, gold, args) \
+        if neutral else None
+    golds = [relation["label"] for relation in _gold_pairs(gold)]
+    n = len(golds)
+    chosen = Counter(own["calibrated"])
     return {
-        "model": model, "set": name, "docs": len(gold), "classes": len(names),
-        "relations": len(pairs),
-        "gold_type_acc_raw": _share(sum(g == c for g, c in zip(
-            [r["label"] for r in _gold_pairs(gold)], own["raw"])), len(pairs)),
-        "gold_type_acc_calibrated": _share(sum(g == c for g, c in pairs), len(pairs)),
-        "majority_share_score": _share(max(chosen.values(), default=0), len(pairs)),
-        "majority_share_gold": _share(max(golds.values(), default=0), len(pairs)),
-        "swap_follows_definition": _share(sum(carrier[r["label"]] == c for r, c in zip(
-            _gold_pairs(gold), swapped["calibrated"])), len(pairs)),
-        "swap_follows_name": _share(sum(r["label"] == c for r, c in zip(
-            _gold_pairs(gold), swapped["calibrated"])), len(pairs)),
-        "masked_type_acc": _share(sum(neutral.get(r["label"]) == c for r, c in zip(
-            _gold_pairs(gold), masked["calibrated"])), len(pairs)),
+        "model": model, "set": name, "docs": len(gold), "classes": len(definitions),
+        "relations": n,
+        "gold_type_acc_raw": _share(sum(g == c for g, c in zip(golds, own["raw"])), n),
+        "gold_type_acc_calibrated": _share(
+            sum(g == c for g, c in zip(golds, own["calibrated"])), n),
+        "majority_share_score": _share(max(chosen.values(), default=0), n),
+        "majority_share_gold": _share(max(Counter(golds).values(), default=0), n),
+        "swap_follows_definition": _share(
+            sum(carrier[g] == c for g, c in zip(golds, moved["calibrated"])), n),
+        "swap_follows_name": _share(sum(g == c for g, c in zip(golds, moved["calibrated"])), n),
+        "masked_type_acc": None if masked is None else _share(
+            sum(neutral[g] == c for g, c in zip(golds, masked["calibrated"])), n),
         "seconds": {"relations": round(time.perf_counter() - clock, 1)}}
 
 

@@ -32,7 +32,7 @@ import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -54,29 +54,36 @@ def entries(manifest: Path, names: Sequence[str]) -> List[Dict[str, Any]]:
     return [dict(found[n], file=str(manifest.parent / found[n]["file"])) for n in names]
 
 
-def ner_f1(model: str, entry: Dict[str, Any], penalty: float, limit: int,
-           args: argparse.Namespace) -> Dict[str, Any]:
-    """Strict NER F1 and seconds of one set at one penalty."""
+def ner_f1(model: str, entry: Dict[str, Any], penalty: Optional[float], limit: int,
+           args: argparse.Namespace, settings: Optional[Dict[str, Any]] = None
+           ) -> Dict[str, Any]:
+    """Strict NER F1 and seconds of one set at one penalty (None: the model's
+    recommended one), with any other component ``settings``."""
     from spacy_knowcoder.evaluation.evaluate import evaluate_dataset
+
+    settings = dict(settings or {})
+    if penalty is not None:
+        settings["close_penalty"] = penalty
 
     with tempfile.TemporaryDirectory() as out:
         scores = evaluate_dataset(model, entry["file"], entry["label_file"], out, limit=limit,
                                   tasks=["ner"], batch_size=args.batch_size,
                                   max_new_tokens=args.max_new_tokens, progress=False,
-                                  settings={"close_penalty": penalty}, lang=entry["language"])
+                                  settings=settings, lang=entry["language"])
     strict = scores["metrics"]["ner_strict"]
     return {"f": round(100 * strict["f"], 1), "p": round(100 * strict["p"], 1),
             "r": round(100 * strict["r"], 1), "seconds": round(scores["seconds"], 1)}
 
 
-def run_sets(model: str, sets: Sequence[Dict[str, Any]], penalty: float, limit: int,
-             args: argparse.Namespace) -> Dict[str, Any]:
+def run_sets(model: str, sets: Sequence[Dict[str, Any]], penalty: Optional[float], limit: int,
+             args: argparse.Namespace, settings: Optional[Dict[str, Any]] = None
+             ) -> Dict[str, Any]:
     from spacy_knowcoder.generation.blocks import release_shared_generators
 
-    per_set = {e["dataset"]: ner_f1(model, e, penalty, limit, args) for e in sets}
+    per_set = {e["dataset"]: ner_f1(model, e, penalty, limit, args, settings) for e in sets}
     release_shared_generators()  # one loaded model at a time
     mean = round(sum(s["f"] for s in per_set.values()) / len(per_set), 1)
-    print(f"{model} penalty {penalty}: mean {mean} {per_set}", flush=True)
+    print(f"{model} penalty {penalty} {settings or ''}: mean {mean} {per_set}", flush=True)
     return {"penalty": penalty, "mean_f": mean, "sets": per_set}
 
 
